@@ -28,7 +28,7 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
 
 def _notify(stakeholder_id: int) -> None:
     # The admin saves directly; tell the same receivers the services tell.
-    services._changed(stakeholder_id)
+    services.announce_change(stakeholder_id)
 
 
 class IdentifierForm(forms.ModelForm):

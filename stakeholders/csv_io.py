@@ -108,13 +108,13 @@ def parse_row(row: dict[str, str]) -> dict[str, Any]:
     data, parse_problems = _parse(row)
     problems.update(parse_problems)
     if data:
-        country = check(lambda: services._country(data.get("country", "")))
+        country = check(lambda: services.validate_country(data.get("country", "")))
         if data.get("contact_email"):
             check(lambda: services.validate_email_field(data["contact_email"]))
-        check(lambda: services._roles(data["roles"]))
+        check(lambda: services.validate_roles(data["roles"]))
         for i, item in enumerate(data["identifiers"]):
             check(
-                lambda item=item, i=i: services._clean_identifier(
+                lambda item=item, i=i: services.clean_identifier(
                     item, country or "", "identifiers", f"{item['type']}:{item['value']}"
                 )
             )

@@ -72,7 +72,7 @@ _FIXED_COUNTRY = {IdentifierType.CTPAT: "US"}
 # --- small validators -------------------------------------------------------------------------
 
 
-def _country(value: Any, field: str = "country") -> str:
+def validate_country(value: Any, field: str = "country") -> str:
     code = value.code if hasattr(value, "code") else value
     if not isinstance(code, str) or len(code.strip()) != 2:
         raise ValidationError({field: ["Give an ISO 3166-1 alpha-2 country code, e.g. 'DE'."]})
@@ -82,7 +82,7 @@ def _country(value: Any, field: str = "country") -> str:
     return code
 
 
-def _roles(codes: Any) -> list[Role]:
+def validate_roles(codes: Any) -> list[Role]:
     if isinstance(codes, str) or not isinstance(codes, Iterable):
         raise ValidationError({"roles": ["Give a list of role codes."]})
     wanted = []
@@ -121,7 +121,7 @@ def issuing_country_of(id_type: str, value: str) -> str:
     return ""
 
 
-def _clean_identifier(
+def clean_identifier(
     item: Mapping[str, Any], stakeholder_country: str, field: str, label: str = ""
 ) -> dict[str, Any]:
     """Normalise one identifier and derive its issuing country; errors go under ``field``."""
@@ -192,7 +192,7 @@ def _refuse_duplicates(cleaned: list[dict[str, Any]], field: str, exclude_pk=Non
             )
 
 
-def _changed(stakeholder_id: int) -> None:
+def announce_change(stakeholder_id: int) -> None:
     stakeholder_changed.send(sender=Stakeholder, stakeholder_id=stakeholder_id)
 
 
@@ -216,7 +216,7 @@ def _clean_fields(data: Mapping[str, Any], partial: bool) -> dict[str, Any]:
         if name in fields and not str(fields[name] or "").strip():
             raise ValidationError({name: ["This field may not be blank."]})
     if "country" in fields:
-        fields["country"] = _country(fields["country"])
+        fields["country"] = validate_country(fields["country"])
     if fields.get("contact_email"):
         fields["contact_email"] = str(fields["contact_email"]).strip()
         validate_email_field(fields["contact_email"])
@@ -244,12 +244,12 @@ def stakeholder_create(actor: AbstractBaseUser | None, data: Mapping[str, Any]) 
     not become members.
     """
     fields = _clean_fields(data, partial=False)
-    roles = _roles(data.get("roles") or [])
+    roles = validate_roles(data.get("roles") or [])
     raw_identifiers = data.get("identifiers") or []
     if not raw_identifiers:
         raise ValidationError({"identifiers": ["A stakeholder has at least one identifier."]})
     cleaned = [
-        _clean_identifier(item, fields["country"], "identifiers", f"identifiers[{i}]")
+        clean_identifier(item, fields["country"], "identifiers", f"identifiers[{i}]")
         for i, item in enumerate(raw_identifiers)
     ]
     _refuse_duplicates(cleaned, "identifiers")
@@ -264,7 +264,7 @@ def stakeholder_create(actor: AbstractBaseUser | None, data: Mapping[str, Any]) 
         membership = Membership(user=actor, stakeholder=stakeholder, role=MembershipRole.OWNER)
         membership._history_user = actor
         membership.save()
-    _changed(stakeholder.pk)
+    announce_change(stakeholder.pk)
     return stakeholder
 
 
@@ -293,13 +293,13 @@ def stakeholder_update(
     if changed:
         stakeholder.save(update_fields=[*changed, "updated_at"])
     if "roles" in data:
-        roles = _roles(data["roles"])
+        roles = validate_roles(data["roles"])
         current = set(stakeholder.roles.values_list("code", flat=True))
         if current != {r.code for r in roles}:
             stakeholder.roles.set(roles)
             changed.append("roles")
     if changed:
-        _changed(stakeholder.pk)
+        announce_change(stakeholder.pk)
     return stakeholder
 
 
@@ -320,11 +320,11 @@ def identifier_add(
     actor: AbstractBaseUser | None, stakeholder: Stakeholder, data: Mapping[str, Any]
 ) -> Identifier:
     stakeholder = Stakeholder.objects.select_for_update().get(pk=stakeholder.pk)
-    item = _clean_identifier(data, stakeholder.country.code, "value")
+    item = clean_identifier(data, stakeholder.country.code, "value")
     if Identifier.objects.filter(type=item["type"], value=item["value"]).exists():
         raise ValidationError({"value": [f"{item['type']} {item['value']} is already registered."]})
     identifier = _save_identifier(stakeholder, item, actor if _is_user(actor) else None)
-    _changed(stakeholder.pk)
+    announce_change(stakeholder.pk)
     return identifier
 
 
@@ -345,7 +345,7 @@ def identifier_remove(
         )
     identifier._history_user = actor if _is_user(actor) else None
     identifier.delete()
-    _changed(stakeholder.pk)
+    announce_change(stakeholder.pk)
 
 
 # --- relationships ----------------------------------------------------------------------------
@@ -405,8 +405,8 @@ def relationship_create(
     relationship._history_user = user
     relationship.save()
     # A consignment lookup shows each party's relationships, so both ends change.
-    _changed(source.pk)
-    _changed(target.pk)
+    announce_change(source.pk)
+    announce_change(target.pk)
     return relationship
 
 
