@@ -6,10 +6,10 @@ History is viewable but never revertible from the admin: a revert would bypass t
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .identifiers import InvalidIdentifier, normalise
 from .models import (
     RELATIONSHIP_TARGET_ROLES,
     Identifier,
@@ -37,15 +37,21 @@ class IdentifierForm(forms.ModelForm):
         fields = ["stakeholder", "type", "value", "valid_from", "valid_to"]
 
     def clean(self):
+        # The same rules as the API (normalisation, issuing country, AEO_NO country).
         data = super().clean()
         id_type, value = data.get("type"), data.get("value")
         if id_type and value:
+            stakeholder = data.get("stakeholder") or getattr(self.instance, "stakeholder", None)
+            country = stakeholder.country.code if stakeholder and stakeholder.country else ""
             try:
-                data["value"] = normalise(id_type, value)
-            except InvalidIdentifier as exc:
-                self.add_error("value", str(exc))
+                cleaned = services.clean_identifier(
+                    {"type": id_type, "value": value}, country, "value"
+                )
+            except ValidationError as exc:
+                self.add_error("value", exc.message_dict["value"])
             else:
-                self.instance.issuing_country = services.issuing_country_of(id_type, data["value"])
+                data["value"] = cleaned["value"]
+                self.instance.issuing_country = cleaned["issuing_country"]
         return data
 
 

@@ -20,6 +20,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
+from django.http import Http404
 from django_countries import countries
 
 from aeo_registry.permissions import OPERATOR, is_officer
@@ -336,8 +338,6 @@ def identifier_remove(
     stakeholder = Stakeholder.objects.select_for_update().get(pk=stakeholder.pk)
     identifier = Identifier.objects.filter(stakeholder=stakeholder, pk=identifier_id).first()
     if identifier is None:
-        from django.http import Http404
-
         raise Http404("No such identifier on this stakeholder.")
     if stakeholder.identifiers.count() <= 1:
         raise ValidationError(
@@ -387,11 +387,22 @@ def relationship_create(
     valid_from = data.get("valid_from") or date.today()
     valid_to = data.get("valid_to")
     _date_order(valid_from, valid_to)
-    if Relationship.objects.filter(
-        source=source, target=target, kind=kind, valid_from=valid_from
-    ).exists():
+    # The same link may be declared again for a later period, never twice for one day.
+    overlapping = Relationship.objects.filter(source=source, target=target, kind=kind).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from)
+    )
+    if valid_to is not None:
+        overlapping = overlapping.filter(valid_from__lte=valid_to)
+    clash = overlapping.order_by("valid_from").first()
+    if clash is not None:
+        until = clash.valid_to.isoformat() if clash.valid_to else "open-ended"
         raise ValidationError(
-            {"valid_from": ["This relationship is already declared from this date."]}
+            {
+                "valid_from": [
+                    f"This {kind} link is already declared for an overlapping period "
+                    f"({clash.valid_from.isoformat()} to {until})."
+                ]
+            }
         )
     user = actor if _is_user(actor) else None
     relationship = Relationship(

@@ -75,3 +75,20 @@ def test_an_officer_created_by_command_can_read_the_admin(
         client.get(f"/admin/stakeholders/stakeholder/{stakeholder.pk}/change/").status_code == 200
     )
     assert client.get("/admin/stakeholders/role/add/").status_code == 403
+
+
+def test_an_identifier_typed_in_the_admin_is_normalised_and_checked(stakeholder):
+    from stakeholders.admin import IdentifierForm
+
+    form = IdentifierForm(
+        data={"stakeholder": stakeholder.pk, "type": "VAT", "value": "nl 0044.95445.b01"}
+    )
+    assert form.is_valid(), form.errors
+    identifier = form.save()
+    assert (identifier.value, identifier.issuing_country.code) == ("NL004495445B01", "NL")
+
+    wrong_country = IdentifierForm(
+        data={"stakeholder": stakeholder.pk, "type": "AEO_NO", "value": "FRAEOF0000123"}
+    )
+    assert not wrong_country.is_valid()
+    assert "value" in wrong_country.errors

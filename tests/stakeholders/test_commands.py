@@ -190,3 +190,10 @@ def test_export_then_import_round_trips(tmp_path):
     second = tmp_path / "second.csv"
     run("export_stakeholders", "--output", str(second))
     assert sorted(second.read_text().splitlines()) == sorted(first.read_text().splitlines())
+
+
+def test_export_writes_to_standard_output_by_default(stakeholder):
+    out, _ = run("export_stakeholders")
+    lines = out.splitlines()
+    assert lines[0] == ",".join(csv_io.COLUMNS)
+    assert lines[1].startswith("Alpha Trading GmbH,")

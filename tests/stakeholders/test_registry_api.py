@@ -408,3 +408,32 @@ def test_the_role_catalogue_lists_responsibilities_with_sources(owner):
     platform = next(r for r in roles if r["code"] == "E_PLATFORM")
     assert len(platform["responsibilities"]) >= 3
     assert all(r["source"] for r in platform["responsibilities"])
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "allowed"),
+    [
+        (("2026-01-01", None), ("2026-06-01", None), False),  # open-ended covers later dates
+        (("2026-01-01", "2026-03-31"), ("2026-03-31", None), False),  # shares a day
+        (("2026-01-01", "2026-03-31"), ("2026-04-01", None), True),  # back to back
+        (("2026-05-01", None), ("2026-01-01", "2026-04-30"), True),  # an earlier period
+        (("2026-05-01", None), ("2026-01-01", "2026-05-01"), False),
+    ],
+)
+def test_the_same_link_cannot_be_declared_twice_for_one_day(
+    owner, stakeholder, other_stakeholder, first, second, allowed
+):
+    client = client_for(owner)
+    url = f"{URL}{stakeholder.pk}/relationships/"
+
+    def declare(period):
+        payload = {"target": other_stakeholder.pk, "kind": "SELLS_VIA", "valid_from": period[0]}
+        if period[1]:
+            payload["valid_to"] = period[1]
+        return client.post(url, payload, format="json")
+
+    assert declare(first).status_code == 201
+    response = declare(second)
+    assert response.status_code == (201 if allowed else 400), response.json()
+    if not allowed:
+        assert "overlapping" in response.json()["errors"]["valid_from"][0]

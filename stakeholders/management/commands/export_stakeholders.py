@@ -1,4 +1,3 @@
-import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
@@ -17,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, output: Path | None, **options):
         if output is None:
-            csv_io.export_stakeholders(sys.stdout)
+            csv_io.export_stakeholders(self.stdout._out)
             return
         with output.open("w", newline="", encoding="utf-8") as stream:
             count = csv_io.export_stakeholders(stream)
