@@ -12,6 +12,7 @@ management commands alike (the middleware alone only knows session users).
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -74,12 +75,17 @@ _FIXED_COUNTRY = {IdentifierType.CTPAT: "US"}
 # --- small validators -------------------------------------------------------------------------
 
 
+@cache
+def _country_codes() -> frozenset[str]:
+    return frozenset(code for code, _name in countries)
+
+
 def validate_country(value: Any, field: str = "country") -> str:
     code = value.code if hasattr(value, "code") else value
     if not isinstance(code, str) or len(code.strip()) != 2:
         raise ValidationError({field: ["Give an ISO 3166-1 alpha-2 country code, e.g. 'DE'."]})
     code = code.strip().upper()
-    if code not in dict(countries):
+    if code not in _country_codes():
         raise ValidationError({field: [f"'{code}' is not an ISO 3166-1 alpha-2 country code."]})
     return code
 
@@ -119,7 +125,7 @@ def issuing_country_of(id_type: str, value: str) -> str:
         return _FIXED_COUNTRY[id_type]
     if id_type in _PREFIX_COUNTRY_TYPES:
         prefix = _PREFIX_ALIASES.get(value[:2], value[:2])
-        return prefix if prefix in dict(countries) else ""
+        return prefix if prefix in _country_codes() else ""
     return ""
 
 
@@ -143,7 +149,7 @@ def clean_identifier(
     except InvalidIdentifier as exc:
         raise ValidationError({field: [f"{where}{id_type}: {exc}"]}) from None
     issuing = issuing_country_of(id_type, value)
-    if id_type in _PREFIX_COUNTRY_TYPES and id_type != IdentifierType.CN_AEO and not issuing:
+    if id_type in _PREFIX_COUNTRY_TYPES and not issuing:
         raise ValidationError(
             {field: [f"{where}{id_type} {value}: the prefix '{value[:2]}' is not a country code."]}
         )
@@ -151,7 +157,7 @@ def clean_identifier(
         # DOMAIN R1.2: an AEO authorisation is issued by the state where the holder is
         # established.
         aeo_country = parse_aeo_number(value).country
-        if aeo_country != stakeholder_country:
+        if _PREFIX_ALIASES.get(aeo_country, aeo_country) != stakeholder_country:
             raise ValidationError(
                 {
                     field: [
@@ -172,7 +178,7 @@ def clean_identifier(
     }
 
 
-def _refuse_duplicates(cleaned: list[dict[str, Any]], field: str, exclude_pk=None) -> None:
+def _refuse_duplicates(cleaned: list[dict[str, Any]], field: str) -> None:
     seen: set[tuple[str, str]] = set()
     for item in cleaned:
         key = (item["type"], item["value"])
@@ -180,10 +186,7 @@ def _refuse_duplicates(cleaned: list[dict[str, Any]], field: str, exclude_pk=Non
             raise ValidationError({field: [f"{key[0]} {key[1]} is given twice."]})
         seen.add(key)
     for item in cleaned:
-        existing = Identifier.objects.filter(type=item["type"], value=item["value"])
-        if exclude_pk is not None:
-            existing = existing.exclude(stakeholder_id=exclude_pk)
-        if existing.exists():
+        if Identifier.objects.filter(type=item["type"], value=item["value"]).exists():
             raise ValidationError(
                 {
                     field: [

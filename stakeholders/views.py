@@ -59,6 +59,8 @@ STAKEHOLDER_ID = OpenApiParameter(
     "stakeholder_id", int, OpenApiParameter.PATH, description="Stakeholder id"
 )
 TAG = ["registry"]
+# Registry endpoints serve people; API keys are authenticated but refused (403).
+PEOPLE = [{"tokenAuth": []}, {"cookieAuth": []}]
 
 
 class _StakeholderView(APIView):
@@ -89,6 +91,7 @@ class StakeholderListCreateView(GenericAPIView, _StakeholderView):
 
     @extend_schema(
         tags=TAG,
+        auth=PEOPLE,
         summary="List the stakeholders you may see",
         responses={200: StakeholderSerializer(many=True), **errors(400, 401, 403)},
     )
@@ -99,6 +102,7 @@ class StakeholderListCreateView(GenericAPIView, _StakeholderView):
 
     @extend_schema(
         tags=TAG,
+        auth=PEOPLE,
         summary="Register a stakeholder with its identifiers and roles",
         description="An operator who registers a stakeholder becomes its OWNER.",
         request=StakeholderCreateSerializer,
@@ -114,6 +118,7 @@ class StakeholderListCreateView(GenericAPIView, _StakeholderView):
 class StakeholderDetailView(_StakeholderView):
     @extend_schema(
         tags=TAG,
+        auth=PEOPLE,
         summary="Read a stakeholder",
         parameters=[STAKEHOLDER_ID],
         responses={200: StakeholderSerializer, **errors(401, 403, 404)},
@@ -123,6 +128,7 @@ class StakeholderDetailView(_StakeholderView):
 
     @extend_schema(
         tags=TAG,
+        auth=PEOPLE,
         summary="Change names, address, contact, consents or roles",
         parameters=[STAKEHOLDER_ID],
         request=StakeholderUpdateSerializer,
@@ -139,6 +145,7 @@ class StakeholderDetailView(_StakeholderView):
 class IdentifierCreateView(_StakeholderView):
     @extend_schema(
         tags=TAG,
+        auth=PEOPLE,
         summary="Add an identifier",
         parameters=[STAKEHOLDER_ID],
         request=IdentifierInputSerializer,
@@ -155,6 +162,7 @@ class IdentifierCreateView(_StakeholderView):
 class IdentifierDeleteView(_StakeholderView):
     @extend_schema(
         tags=TAG,
+        auth=PEOPLE,
         summary="Remove an identifier (not the last one)",
         parameters=[
             STAKEHOLDER_ID,
@@ -171,6 +179,7 @@ class IdentifierDeleteView(_StakeholderView):
 class RelationshipListCreateView(_StakeholderView):
     @extend_schema(
         tags=TAG,
+        auth=PEOPLE,
         summary="Relationships of a stakeholder",
         description="Operators see the links their stakeholder declared; customs staff also "
         "see the links others declared to it.",
@@ -184,6 +193,7 @@ class RelationshipListCreateView(_StakeholderView):
 
     @extend_schema(
         tags=TAG,
+        auth=PEOPLE,
         summary="Declare a relationship to another registered stakeholder",
         description="SELLS_VIA → E_PLATFORM; FULFILLED_BY → FULFILMENT_CENTRE; CARRIED_BY → "
         "EXPRESS_CARRIER, POSTAL_OPERATOR or CARRIER; REPRESENTED_BY → CUSTOMS_BROKER.",
@@ -204,6 +214,7 @@ class RelationshipListCreateView(_StakeholderView):
 class MemberCreateView(_StakeholderView):
     @extend_schema(
         tags=TAG,
+        auth=PEOPLE,
         summary="Let another operator account act for the stakeholder (owners only)",
         parameters=[STAKEHOLDER_ID],
         request=MembershipInputSerializer,
@@ -222,6 +233,7 @@ class MemberCreateView(_StakeholderView):
 class StakeholderHistoryView(_StakeholderView):
     @extend_schema(
         tags=TAG,
+        auth=PEOPLE,
         summary="Who changed which field, when (owners and customs staff)",
         parameters=[STAKEHOLDER_ID],
         responses={200: HistoryEntrySerializer(many=True), **errors(401, 403, 404)},
@@ -239,6 +251,7 @@ class RoleListView(APIView):
 
     @extend_schema(
         tags=TAG,
+        auth=PEOPLE,
         summary="The role catalogue with responsibilities and their sources",
         responses={200: RoleSerializer(many=True), **errors(401, 403)},
     )

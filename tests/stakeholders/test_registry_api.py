@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from stakeholders import services
 from stakeholders.models import Identifier, Membership, MembershipRole, Relationship, Stakeholder
 from stakeholders.signals import stakeholder_changed
 from tests.conftest import client_for
@@ -437,3 +438,20 @@ def test_the_same_link_cannot_be_declared_twice_for_one_day(
     assert response.status_code == (201 if allowed else 400), response.json()
     if not allowed:
         assert "overlapping" in response.json()["errors"]["valid_from"][0]
+
+
+def test_the_change_signal_is_sent_inside_the_writers_transaction(owner):
+    """Receivers write outbox rows, which must commit or roll back with the change."""
+    depth: list[int] = []
+
+    def receiver(sender, stakeholder_id, **kwargs):
+        depth.append(len(connection.atomic_blocks))
+
+    outside = len(connection.atomic_blocks)  # the test's own transaction
+    stakeholder_changed.connect(receiver, weak=False)
+    try:
+        stakeholder = services.stakeholder_create(owner, stakeholder_payload())
+        services.stakeholder_update(owner, stakeholder, {"city": "Kiel"})
+    finally:
+        stakeholder_changed.disconnect(receiver)
+    assert depth == [outside + 1, outside + 1]
