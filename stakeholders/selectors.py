@@ -39,10 +39,25 @@ def stakeholder_list(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Stakeho
 
 def stakeholder_get(user: AbstractBaseUser | AnonymousUser, stakeholder_id: Any) -> Stakeholder:
     """The stakeholder if ``user`` may see it, else Http404 (whether or not it exists)."""
+    pk = as_pk(stakeholder_id)
+    if pk is None:
+        raise Http404("No stakeholder found.")
     try:
-        return stakeholder_list(user).get(pk=int(stakeholder_id))
-    except (Stakeholder.DoesNotExist, ValueError, TypeError):
+        return stakeholder_list(user).get(pk=pk)
+    except Stakeholder.DoesNotExist:
         raise Http404("No stakeholder found.") from None
+
+
+_MAX_PK = 2**63 - 1
+
+
+def as_pk(value: Any) -> int | None:
+    """An id fit for a bigint column, or None (a 20-digit id is absent, not a server error)."""
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        return None
+    return pk if 0 < pk <= _MAX_PK else None
 
 
 def membership_role(user: AbstractBaseUser | AnonymousUser, stakeholder: Stakeholder) -> str | None:

@@ -38,6 +38,7 @@ from .models import (
     Role,
     Stakeholder,
 )
+from .selectors import as_pk
 from .signals import stakeholder_changed
 
 User = get_user_model()
@@ -168,7 +169,9 @@ def clean_identifier(
             )
     valid_from, valid_to = item.get("valid_from"), item.get("valid_to")
     if valid_from and valid_to and valid_to < valid_from:
-        raise ValidationError({field: [f"{where}valid_to must not be before valid_from."]})
+        # On the identifier endpoint the dates are fields of their own.
+        date_field = "valid_to" if field == "value" else field
+        raise ValidationError({date_field: [f"{where}valid_to must not be before valid_from."]})
     return {
         "type": id_type,
         "value": value,
@@ -339,7 +342,8 @@ def identifier_remove(
 ) -> None:
     """Remove an identifier; the last one stays (a stakeholder has at least one)."""
     stakeholder = Stakeholder.objects.select_for_update().get(pk=stakeholder.pk)
-    identifier = Identifier.objects.filter(stakeholder=stakeholder, pk=identifier_id).first()
+    pk = as_pk(identifier_id)
+    identifier = Identifier.objects.filter(stakeholder=stakeholder, pk=pk).first() if pk else None
     if identifier is None:
         raise Http404("No such identifier on this stakeholder.")
     if stakeholder.identifiers.count() <= 1:
@@ -374,7 +378,8 @@ def relationship_create(
         raise ValidationError({"target": ["This field is required."]})
     if str(target_id) == str(source.pk):
         raise ValidationError({"target": ["A stakeholder cannot have a relationship to itself."]})
-    target = Stakeholder.objects.filter(pk=target_id).first()
+    target_pk = as_pk(target_id)
+    target = Stakeholder.objects.filter(pk=target_pk).first() if target_pk else None
     if target is None:
         raise ValidationError({"target": [f"No stakeholder is registered with id {target_id}."]})
     needed = RELATIONSHIP_TARGET_ROLES[kind]

@@ -455,3 +455,24 @@ def test_the_change_signal_is_sent_inside_the_writers_transaction(owner):
     finally:
         stakeholder_changed.disconnect(receiver)
     assert depth == [outside + 1, outside + 1]
+
+
+def test_ids_too_large_for_the_database_are_absent_not_errors(owner, stakeholder):
+    client = client_for(owner)
+    huge = 10**20
+    assert client.get(f"{URL}{huge}/").status_code == 404
+    assert client.delete(f"{URL}{stakeholder.pk}/identifiers/{huge}/").status_code == 404
+    response = client.post(
+        f"{URL}{stakeholder.pk}/relationships/", {"target": huge, "kind": "SELLS_VIA"}
+    )
+    assert response.status_code == 400
+    assert "target" in response.json()["errors"]
+
+
+def test_identifier_dates_out_of_order_name_valid_to(owner, stakeholder):
+    response = client_for(owner).post(
+        f"{URL}{stakeholder.pk}/identifiers/",
+        {"type": "TIN", "value": "DE1", "valid_from": "2026-02-01", "valid_to": "2026-01-01"},
+    )
+    assert response.status_code == 400
+    assert "valid_to" in response.json()["errors"]
