@@ -12,6 +12,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
@@ -30,6 +31,7 @@ def _eori(n: int) -> str:
 class StakeholderFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Stakeholder
+        skip_postgeneration_save = True
 
     legal_name = factory.Sequence(lambda n: f"Operator {n} GmbH")
     country = "DE"

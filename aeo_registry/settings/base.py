@@ -211,7 +211,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleCodeEnum": "stakeholders.models.RoleCode",
+        "IdentifierTypeEnum": "stakeholders.identifiers.IdentifierType",
+        "MembershipRoleEnum": "stakeholders.models.MembershipRole",
+        "RelationshipKindEnum": "stakeholders.models.RelationshipKind",
+    },
 }
 
 # --- Internationalisation, static, media ---------------------------------------------------
