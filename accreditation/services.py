@@ -867,7 +867,9 @@ def authorisation_create(*, application: Application, actor, decided_at: datetim
 
 def _lock_authorisation(authorisation_id: int) -> Authorisation:
     return (
-        Authorisation.objects.select_for_update().select_related("profile").get(pk=authorisation_id)
+        Authorisation.objects.select_for_update(of=("self",))
+        .select_related("profile")
+        .get(pk=authorisation_id)
     )
 
 

@@ -140,7 +140,12 @@ def require_status(application: Application, action: str) -> None:
 
 def lock_application(application_id: int) -> Application:
     """The application row, locked until the end of the current transaction."""
-    return Application.objects.select_for_update().select_related("profile").get(pk=application_id)
+    # of=self: lock the application only, not the programme profile every application shares.
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("profile")
+        .get(pk=application_id)
+    )
 
 
 @dataclass

@@ -219,3 +219,15 @@ def test_the_operator_withdraws(owner, make_application):
     application = make_application("EXAMINATION")
     response = client_for(owner).post(f"/api/v1/applications/{application.pk}/withdraw/")
     assert response.json()["status"] == "WITHDRAWN"
+
+
+def test_listing_applications_costs_a_fixed_number_of_queries(
+    officer, make_application, django_assert_max_num_queries
+):
+    for _ in range(5):  # five applicants: one query per row would show
+        make_application("SUBMITTED", stakeholder=StakeholderFactory())
+    client = client_for(officer)
+    client.get("/api/v1/applications/")  # warm the per-user group cache
+    with django_assert_max_num_queries(4):
+        response = client.get("/api/v1/applications/")
+    assert response.json()["count"] == 5
