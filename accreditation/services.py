@@ -938,6 +938,20 @@ def _immediate_allowed(actor, ground: str, immediate: bool) -> bool:
     return immediate
 
 
+def _heard(authorisation: Authorisation, kind: str, now: datetime) -> bool:
+    """The holder has commented on this kind of measure: staff may now apply it (repeating
+    the request) without waiting for the deadline. Closes that hearing."""
+    hearing = (
+        Hearing.objects.select_for_update()
+        .filter(authorisation=authorisation, closed_at__isnull=True, responded_at__isnull=False)
+        .first()
+    )
+    if hearing is None or hearing.measure.get("kind") != kind:
+        return False
+    Hearing.objects.filter(pk=hearing.pk).update(closed_at=now)
+    return True
+
+
 def _open_hearing(
     authorisation: Authorisation,
     subject: str,
@@ -946,8 +960,16 @@ def _open_hearing(
     measure: dict[str, Any],
     now: datetime,
 ) -> Hearing:
-    if Hearing.objects.filter(authorisation=authorisation, closed_at__isnull=True).exists():
-        raise ConflictError("A hearing on this authorisation is already open.", code="hearing_open")
+    open_hearing = Hearing.objects.filter(
+        authorisation=authorisation, closed_at__isnull=True
+    ).first()
+    if open_hearing is not None:
+        raise ConflictError(
+            f"The holder may comment until {open_hearing.deadline:%Y-%m-%d %H:%M} UTC; the "
+            "measure applies then, or when repeated after the holder's comments.",
+            code="hearing_open",
+            hearing_deadline=open_hearing.deadline.isoformat(),
+        )
     hearing = Hearing.objects.create(
         subject=subject,
         authorisation=authorisation,
@@ -1075,7 +1097,7 @@ def authorisation_suspend(
     authorisation = _lock_authorisation(authorisation_id)
     now = timezone.now()
     chosen, _ = _types_in(authorisation, types, AuthorisationStatus.ACTIVE, now)
-    if _immediate_allowed(actor, ground, immediate):
+    if _immediate_allowed(actor, ground, immediate) or _heard(authorisation, "SUSPEND", now):
         _apply_suspension(authorisation, chosen, ground, reason, actor, now)
         return MeasureResult(authorisation, True)
     hearing = _open_hearing(
@@ -1112,7 +1134,7 @@ def authorisation_revoke(
         raise ValidationError({"types": f"Not held or already revoked: {', '.join(bad)}."})
     if any(rows[t].valid_from > now for t in chosen):
         raise ConflictError("The authorisation is not yet effective.", code="not_yet_effective")
-    if _immediate_allowed(actor, ground, immediate):
+    if _immediate_allowed(actor, ground, immediate) or _heard(authorisation, "REVOKE", now):
         _apply_revocation(authorisation, chosen, ground, reason, actor, now)
         return MeasureResult(authorisation, True)
     hearing = _open_hearing(

@@ -204,3 +204,19 @@ def test_close_monitoring_for_young_companies(make_application, supervisor, owne
     MembershipFactory(user=owner, stakeholder=young)
     authorisation = grant(make_application, supervisor, stakeholder=young)
     assert authorisation.close_monitoring_until is not None
+
+
+def test_after_the_holders_comments_staff_may_apply_the_measure(effective, officer, owner):
+    client = client_for(officer)
+    url = f"/api/v1/authorisations/{effective.pk}"
+    payload = {"types": ["AEOS"], "ground": "CONDITIONS_NOT_MET", "reason": "Fences broken."}
+    assert client.post(f"{url}/suspend/", payload, format="json").status_code == 202
+    early = client.post(f"{url}/suspend/", payload, format="json")
+    assert early.status_code == 409 and early.json()["code"] == "hearing_open"
+    client_for(owner).post(
+        f"{url}/hearing-response/", {"comments": "Repair in May."}, format="json"
+    )
+    applied = client.post(f"{url}/suspend/", payload, format="json")
+    assert applied.status_code == 200
+    assert applied.json()["authorisation"]["statuses"] == {"AEOC": "ACTIVE", "AEOS": "SUSPENDED"}
+    assert Hearing.objects.get(authorisation=effective).closed_at is not None
