@@ -34,8 +34,13 @@ def _database_url() -> str:
     return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
-def celery_worker_process(django_db_setup, tmp_path) -> Iterator[subprocess.Popen]:
+def celery_worker_process(django_db_setup, _media_in_tmp, tmp_path) -> Iterator[subprocess.Popen]:
     require(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL")
     require(bool(settings.CELERY_BROKER_URL), "needs Redis: set REDIS_URL or CELERY_BROKER_URL")
     from aeo_registry.celery import app
