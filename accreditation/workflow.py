@@ -165,19 +165,18 @@ def transition(
     actor=None,
     reason: str = "",
     changes: dict[str, Any] | Callable[[Application], dict[str, Any]] | None = None,
-    guard: Callable[[Application], None] | None = None,
     after_commit: Iterable[Callable[[], None]] = (),
     audit_after: dict[str, Any] | None = None,
 ) -> TransitionResult:
     """Move one application along the table; see the module docstring.
 
-    ``guard`` runs on the locked row before anything else and may raise (four eyes, clocks).
-    ``changes`` are further fields written with the status (or a function of the locked row).
+    ``changes`` are further fields written with the status (or a function of the locked row);
+    callers that must check more first (four eyes) lock the row with ``lock_application`` in
+    their own transaction before calling this. ``after_commit`` callables run after commit;
+    work that must not be lost goes through the outbox instead.
     """
     spec = TRANSITIONS[action]
     application = lock_application(application_id)
-    if guard is not None:
-        guard(application)
     target = target_of(action, application)
     if spec.idempotent and application.status == target:
         return TransitionResult(application, False, application.status)

@@ -81,3 +81,17 @@ def test_information_request_returns_where_it_came_from(make_application, office
     )
     result = transition(application.pk, "provide_info", actor=owner)
     assert result.application.status == "EXAMINATION"
+
+
+@pytest.mark.django_db
+def test_side_effects_wait_for_the_commit(
+    make_application, owner, django_capture_on_commit_callbacks
+):
+    application = make_application("DRAFT")
+    ran = []
+    with django_capture_on_commit_callbacks() as callbacks:
+        transition(application.pk, "submit", actor=owner, after_commit=[lambda: ran.append(1)])
+        assert ran == []
+    for callback in callbacks:
+        callback()
+    assert ran == [1]
