@@ -119,7 +119,29 @@ class Application(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     decision_due = models.DateTimeField(null=True, blank=True)
     extensions = models.PositiveIntegerField(default=0)
+    extended_at = models.DateTimeField(null=True, blank=True)
     overdue = models.BooleanField(default=False, db_index=True)
+    # Information request: where the application returns to, and since when the clock waits.
+    info_return_status = models.CharField(max_length=20, blank=True)
+    info_requested_at = models.DateTimeField(null=True, blank=True)
+    info_message = models.TextField(blank=True)
+    # Acceptance checks as run by the task: [{"code", "passed", "detail"}].
+    checks = models.JSONField(default=list, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    examination_checked_at = models.DateTimeField(null=True, blank=True)
+    # Four eyes: one officer proposes, another supervisor decides.
+    proposed_outcome = models.CharField(max_length=6, blank=True)
+    proposed_reasons = models.TextField(blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    decision_outcome = models.CharField(max_length=6, blank=True)
+    decision_reasons = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -182,6 +204,8 @@ class Authorisation(models.Model):
     effective_from = models.DateTimeField()
     last_reassessment = models.DateField(null=True, blank=True)
     close_monitoring_until = models.DateField(null=True, blank=True)
+    # Set by the sweep once effective_from has passed and lookups were told (idempotence).
+    effective_announced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -288,3 +312,320 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} #{self.pk}"
+
+
+# --- Questionnaire -----------------------------------------------------------------------------
+
+
+class CriterionFramework(models.TextChoices):
+    UCC = "UCC", "EU Union Customs Code, Art. 39"
+    WCO_SAFE = "WCO_SAFE", "WCO SAFE Framework, AEO criteria A–M"
+    WCO_ECOM = "WCO_ECOM", "WCO Framework of Standards on Cross-Border E-Commerce"
+
+
+class Criterion(models.Model):
+    """A legal or framework criterion that questions and findings refer to."""
+
+    code = models.CharField(max_length=32, unique=True)
+    framework = models.CharField(max_length=16, choices=CriterionFramework.choices)
+    title = models.CharField(max_length=255)
+    legal_basis = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["framework", "code"]
+        verbose_name_plural = "criteria"
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class QuestionnaireSection(models.Model):
+    """A section of the self-assessment questionnaire.
+
+    It applies to an application when one of the types the application would hold is in
+    ``aeo_types`` and, if ``roles`` is not empty, the applicant holds one of those roles.
+    """
+
+    code = models.CharField(max_length=32, unique=True)
+    title = models.CharField(max_length=255)
+    order = models.PositiveIntegerField(default=0)
+    aeo_types = models.JSONField(
+        default=list, help_text='Held types it applies to, e.g. ["AEOC", "AEOS"].'
+    )
+    roles = models.ManyToManyField(
+        "stakeholders.Role", blank=True, related_name="+", help_text="Empty: every applicant."
+    )
+    criteria = models.ManyToManyField(Criterion, blank=True, related_name="sections")
+
+    class Meta:
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class QuestionKind(models.TextChoices):
+    BOOLEAN = "BOOLEAN"
+    TEXT = "TEXT"
+    NUMBER = "NUMBER"
+    DATE = "DATE"
+    CHOICE = "CHOICE"
+    MULTI_CHOICE = "MULTI_CHOICE"
+    DOCUMENT = "DOCUMENT"
+
+
+class Question(models.Model):
+    section = models.ForeignKey(
+        QuestionnaireSection, on_delete=models.CASCADE, related_name="questions"
+    )
+    code = models.CharField(max_length=32, unique=True)
+    text = models.TextField()
+    kind = models.CharField(max_length=16, choices=QuestionKind.choices)
+    required = models.BooleanField(default=True)
+    choices = models.JSONField(
+        default=list, blank=True, help_text='For CHOICE kinds: [{"value": …, "label": …}].'
+    )
+    order = models.PositiveIntegerField(default=0)
+    aeo_types = models.JSONField(
+        default=list, blank=True, help_text="Narrows the section's types; empty: as the section."
+    )
+    roles = models.ManyToManyField(
+        "stakeholders.Role", blank=True, related_name="+", help_text="Empty: as the section."
+    )
+    criteria = models.ManyToManyField(Criterion, blank=True, related_name="questions")
+
+    class Meta:
+        ordering = ["section__order", "order", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Answer(models.Model):
+    application = models.ForeignKey("Application", on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    value = models.JSONField()
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["application_id", "question_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "question"], name="answer_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}:{self.question_id}"
+
+
+def _document_path(instance: "Document", filename: str) -> str:
+    # The stored name never reuses the uploader's file name (path tricks, clashes).
+    return f"applications/{instance.application_id}/{instance.sha256[:16]}-{instance.token}"
+
+
+class Document(models.Model):
+    """A file attached to an application; readable by the applicant's members and staff."""
+
+    application = models.ForeignKey(
+        "Application", on_delete=models.CASCADE, related_name="documents"
+    )
+    file = models.FileField(upload_to=_document_path, max_length=255)
+    token = models.CharField(max_length=32)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+# --- Examination -------------------------------------------------------------------------------
+
+
+class Severity(models.TextChoices):
+    INFO = "INFO"
+    MINOR = "MINOR"
+    MAJOR = "MAJOR"
+    CRITICAL = "CRITICAL"
+
+
+class Finding(models.Model):
+    """What the examination found against one criterion, by an officer or an automated check.
+
+    Automated findings carry ``check_code``: one per check and application, so re-running the
+    examination checks adds nothing.
+    """
+
+    application = models.ForeignKey(
+        "Application", on_delete=models.CASCADE, related_name="findings"
+    )
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="findings")
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    text = models.TextField()
+    automated = models.BooleanField(default=False)
+    check_code = models.CharField(max_length=64, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "check_code"],
+                condition=Q(automated=True),
+                name="finding_one_per_automated_check",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion.code} {self.severity}"
+
+
+class InfringementSeverity(models.TextChoices):
+    MINOR = "MINOR"
+    SERIOUS = "SERIOUS"
+
+
+class Infringement(models.Model):
+    """An infringement of customs or tax rules by a stakeholder, entered or imported by staff.
+
+    The compliance record of UCC Art. 39(a) is read from these rows.
+    """
+
+    stakeholder = models.ForeignKey(
+        Stakeholder, on_delete=models.PROTECT, related_name="infringements"
+    )
+    date = models.DateField()
+    severity = models.CharField(max_length=10, choices=InfringementSeverity.choices)
+    description = models.TextField()
+    source = models.CharField(max_length=255, help_text="Where it is recorded (case, system).")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["stakeholder", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.stakeholder_id} {self.date} {self.severity}"
+
+
+class HearingSubject(models.TextChoices):
+    REJECTION = "REJECTION", "Proposed rejection of an application"
+    SUSPENSION = "SUSPENSION", "Proposed suspension of an authorisation"
+    REVOCATION = "REVOCATION", "Proposed revocation of an authorisation"
+
+
+class Hearing(models.Model):
+    """The right to be heard (UCC Art. 22(6)): grounds sent, comments awaited until a deadline.
+
+    For an authorisation the proposed measure is kept in ``measure`` and applied when the
+    hearing closes (the sweep, at the deadline).
+    """
+
+    subject = models.CharField(max_length=12, choices=HearingSubject.choices)
+    application = models.ForeignKey(
+        "Application", null=True, blank=True, on_delete=models.CASCADE, related_name="hearings"
+    )
+    authorisation = models.ForeignKey(
+        "Authorisation", null=True, blank=True, on_delete=models.CASCADE, related_name="hearings"
+    )
+    grounds = models.TextField()
+    measure = models.JSONField(default=dict, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField()
+    deadline = models.DateTimeField(db_index=True)
+    comments = models.TextField(blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["opened_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(application__isnull=False, authorisation__isnull=True)
+                | Q(application__isnull=True, authorisation__isnull=False),
+                name="hearing_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["authorisation"],
+                condition=Q(closed_at__isnull=True, authorisation__isnull=False),
+                name="hearing_one_open_per_authorisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} hearing #{self.pk}"
+
+
+class SuspensionGround(models.TextChoices):
+    INVESTIGATION = "INVESTIGATION", "Revocation possible, investigation pending (DA 16(1)(a))"
+    CONDITIONS_NOT_MET = "CONDITIONS_NOT_MET", "Conditions not met, holder given time (16(1)(b))"
+    HOLDER_REQUEST = "HOLDER_REQUEST", "At the holder's request (DA 16(1)(c))"
+
+
+class Suspension(models.Model):
+    """One suspension of some held types; the sweep revokes them when it expires unremedied."""
+
+    authorisation = models.ForeignKey(
+        "Authorisation", on_delete=models.CASCADE, related_name="suspensions"
+    )
+    types = models.JSONField()
+    ground = models.CharField(max_length=20, choices=SuspensionGround.choices)
+    reason = models.TextField()
+    starts_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    extensions = models.PositiveIntegerField(default=0)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, blank=True)  # REINSTATED | REVOKED
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Suspension {self.pk} of {self.authorisation_id} {self.types}"
+
+
+class AuthorisationSequence(models.Model):
+    """The last national reference issued per country; incremented under a row lock."""
+
+    country = models.CharField(max_length=2, unique=True)
+    last = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.country}: {self.last}"
+
+
+class AuditChainHead(models.Model):
+    """The end of the audit chain: locked by each append (serialises writers) and compared
+    by ``verify_audit_chain`` (so removing the newest events shows too)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_event_id = models.BigIntegerField(null=True, blank=True)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+    count = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"audit head #{self.last_event_id} ({self.count})"

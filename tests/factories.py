@@ -1,5 +1,7 @@
 """Factories for every test module. Values are valid unless a test says otherwise."""
 
+import datetime
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -66,3 +68,35 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     stakeholder = factory.SubFactory(StakeholderFactory)
     role = MembershipRole.OWNER
+
+
+# --- accreditation ---------------------------------------------------------------------------
+
+
+def _default_profile():
+    from accreditation.services import profile_default
+
+    return profile_default()
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """An application in any status, with the legal dates that status implies."""
+
+    class Meta:
+        model = "accreditation.Application"
+
+    stakeholder = factory.SubFactory(StakeholderFactory)
+    type = "AEOF"
+    status = "DRAFT"
+    profile = factory.LazyFunction(lambda: _default_profile())
+
+
+class InfringementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accreditation.Infringement"
+
+    stakeholder = factory.SubFactory(StakeholderFactory)
+    date = factory.LazyFunction(datetime.date.today)
+    severity = "SERIOUS"
+    description = "Undervaluation of imported goods"
+    source = "Case 2025/17"

@@ -152,6 +152,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 540
 # Periodic work, in code (django-celery-beat pins Django < 6.1). Run it with `make beat`.
 CELERY_BEAT_SCHEDULE: dict = {
     "outbox-relay": {"task": "accreditation.outbox_relay", "schedule": 15.0},
+    # Legal clocks: overdue acceptance/decisions, hearing deadlines, grants taking effect,
+    # suspensions expiring into revocation.
+    "accreditation-clock-sweep": {"task": "accreditation.clock_sweep", "schedule": 300.0},
 }
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -216,6 +219,10 @@ SPECTACULAR_SETTINGS = {
         "IdentifierTypeEnum": "stakeholders.identifiers.IdentifierType",
         "MembershipRoleEnum": "stakeholders.models.MembershipRole",
         "RelationshipKindEnum": "stakeholders.models.RelationshipKind",
+        "ApplicationStatusEnum": "accreditation.models.ApplicationStatus",
+        "AuthorisationStatusEnum": "accreditation.models.AuthorisationStatus",
+        "FindingSeverityEnum": "accreditation.models.Severity",
+        "InfringementSeverityEnum": "accreditation.models.InfringementSeverity",
     },
 }
 
@@ -250,6 +257,15 @@ AEO_TERRITORY = env.list(
     ],
 )  # fmt: skip
 AEO_DEFAULT_PROFILE = env.str("AEO_DEFAULT_PROFILE", default="EU_UCC")
+# Documents attached to applications: size limit and accepted types (content type → extensions).
+AEO_DOCUMENT_MAX_BYTES = env.int("AEO_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+AEO_DOCUMENT_TYPES = {
+    "application/pdf": (".pdf",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "text/csv": (".csv",),
+    "text/plain": (".txt",),
+}
 
 LOGGING = {
     "version": 1,
