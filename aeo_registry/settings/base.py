@@ -219,6 +219,7 @@ SPECTACULAR_SETTINGS = {
         "IdentifierTypeEnum": "stakeholders.identifiers.IdentifierType",
         "MembershipRoleEnum": "stakeholders.models.MembershipRole",
         "RelationshipKindEnum": "stakeholders.models.RelationshipKind",
+        "AeoTypeEnum": "accreditation.models.AeoType",
         "ApplicationStatusEnum": "accreditation.models.ApplicationStatus",
         "AuthorisationStatusEnum": "accreditation.models.AuthorisationStatus",
         "FindingSeverityEnum": "accreditation.models.Severity",
