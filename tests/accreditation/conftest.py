@@ -94,3 +94,43 @@ def make_application(stakeholder, officer) -> Callable[..., Application]:
         return ApplicationFactory(status=status, type=type, **fields)
 
     return make
+
+
+def onboard_operator(api, username: str = "newco-customs") -> tuple[Any, int, str]:
+    """Register an operator, log in for a token and create its stakeholder, all through the
+    API. Returns (token client, stakeholder id, e-mail)."""
+    from rest_framework.test import APIClient
+
+    email = f"{username}@newco.example"
+    password = "Vessel-Harbour-2026!"
+    registered = api.post(
+        "/api/v1/auth/register/",
+        {"username": username, "password": password, "email": email},
+        format="json",
+    )
+    assert registered.status_code == 201, registered.json()
+    login = api.post(
+        "/api/v1/auth/token/", {"username": username, "password": password}, format="json"
+    )
+    assert login.status_code == 200, login.json()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {login.json()['token']}")
+    created = client.post(
+        "/api/v1/stakeholders/",
+        {
+            "legal_name": "NewCo Cross-Border GmbH",
+            "country": "DE",
+            "address": "Speicherstadt 7",
+            "city": "Hamburg",
+            "contact_email": email,
+            "consent_publish": True,
+            "identifiers": [
+                {"type": "EORI", "value": "DE 7654321098"},
+                {"type": "LEI", "value": "529900T8BM49AURSDO55"},
+            ],
+            "roles": ["E_PLATFORM", "IMPORTER"],
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    return client, created.json()["id"], email

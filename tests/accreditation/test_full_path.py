@@ -17,7 +17,7 @@ from accreditation.models import (
 from accreditation.signals import authorisation_changed
 from tests.conftest import client_for
 
-from .conftest import PDF, sample_value
+from .conftest import PDF, onboard_operator, sample_value
 
 pytestmark = pytest.mark.django_db
 
@@ -53,17 +53,17 @@ def answer_everything(client, application_id: int) -> None:
     assert response.json()["complete"] is True
 
 
-def test_operator_applies_and_a_second_supervisor_grants_aeof(
-    committed, owner, stakeholder, officer, supervisor
+def test_operator_registers_applies_and_a_second_supervisor_grants_aeof(
+    committed, api, officer, supervisor
 ):
-    operator = client_for(owner)
+    operator, stakeholder_id, email = onboard_operator(api)
     signals = []
     authorisation_changed.connect(
         lambda **kw: signals.append(kw["change"]), weak=False, dispatch_uid="full-path"
     )
 
     created = operator.post(
-        "/api/v1/applications/", {"stakeholder": stakeholder.pk, "type": "AEOF"}, format="json"
+        "/api/v1/applications/", {"stakeholder": stakeholder_id, "type": "AEOF"}, format="json"
     )
     assert created.status_code == 201, created.json()
     assert created.json()["status"] == "DRAFT"
@@ -126,7 +126,7 @@ def test_operator_applies_and_a_second_supervisor_grants_aeof(
         >= 7
     )
     # The members were told: receipt, acceptance, grant.
-    subjects = [m.subject for m in mail.outbox if owner.email in m.to]
+    subjects = [m.subject for m in mail.outbox if email in m.to]
     assert f"AEO application {application_id}: SUBMITTED" in subjects
     assert any("granted" in m.body for m in mail.outbox)
 

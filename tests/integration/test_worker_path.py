@@ -8,7 +8,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accreditation.models import Application, Authorisation, Finding
-from tests.accreditation.conftest import PDF
+from tests.accreditation.conftest import PDF, onboard_operator
 
 from .conftest import wait_for
 
@@ -47,11 +47,11 @@ def _value(question: dict, client: APIClient, application_id: int):
 
 
 def test_aeof_application_granted_with_a_real_worker(
-    celery_worker_process, owner, stakeholder, officer, supervisor, supervisor2
+    celery_worker_process, api, officer, supervisor, supervisor2
 ):
-    operator = token_client(owner)
+    operator, stakeholder_id, _ = onboard_operator(api)
     created = operator.post(
-        "/api/v1/applications/", {"stakeholder": stakeholder.pk, "type": "AEOF"}, format="json"
+        "/api/v1/applications/", {"stakeholder": stakeholder_id, "type": "AEOF"}, format="json"
     )
     assert created.status_code == 201, created.content
     application_id = created.json()["id"]
