@@ -8,3 +8,4 @@ class AccreditationConfig(AppConfig):
     def ready(self) -> None:
         # Registers the outbox handlers and Celery tasks in every process, web and worker.
         from . import tasks  # noqa: F401
+        from .trust import handlers  # noqa: F401

@@ -1,3 +1,4 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
 
 urlpatterns: list = []
+urlpatterns += [path("trust/", include("accreditation.trust.urls"))]
