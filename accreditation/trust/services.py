@@ -426,8 +426,64 @@ def lookup_log_write(entries: list[dict[str, Any]], found: int | None = None) ->
     TrustLookupLog.objects.bulk_create(rows, ignore_conflicts=True)
 
 
+class _LogBuffer:
+    """Entries of lookups answered while Redis was down, written in batches rather than one
+    INSERT per request (at most ``FLUSH_SECONDS`` late; flushed at exit too)."""
+
+    FLUSH_SECONDS = 1.0
+    FLUSH_SIZE = 200
+
+    def __init__(self) -> None:
+        import atexit
+        import threading
+
+        self._lock = threading.Lock()
+        self._entries: list[dict[str, Any]] = []
+        self._since = 0.0
+        atexit.register(self.flush)
+
+    def add(self, entry: dict[str, Any]) -> None:
+        import threading
+
+        with self._lock:
+            if not self._entries:
+                self._since = time.monotonic()
+                # Written even if no other request comes to trigger the flush.
+                timer = threading.Timer(self.FLUSH_SECONDS, self.flush)
+                timer.daemon = True
+                timer.start()
+            self._entries.append(entry)
+            due = (
+                len(self._entries) >= self.FLUSH_SIZE
+                or time.monotonic() - self._since >= self.FLUSH_SECONDS
+            )
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            entries, self._entries = self._entries, []
+        if entries:
+            try:
+                lookup_log_write(entries)
+            except Exception:
+                logger.exception("lookup log: %d entries could not be written", len(entries))
+
+
+_log_buffer = _LogBuffer()
+
+
+def lookup_log_record(entry: dict[str, Any], *, buffered: bool) -> None:
+    """Record one request that the store did not queue (Redis down, or embedded mode)."""
+    if buffered and get_store().queues_log:  # Redis is down for now: batch the rows
+        _log_buffer.add(entry)
+    else:
+        lookup_log_write([entry])
+
+
 def lookup_log_drain(batch: int = 1000, max_batches: int = 100) -> int:
     """Move queued lookup-log entries from Redis to the table, in batches."""
+    _log_buffer.flush()
     store = get_store()
     moved = 0
     for _ in range(max_batches):

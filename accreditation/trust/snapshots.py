@@ -26,6 +26,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -58,7 +59,12 @@ def to_us(dt: datetime) -> int:
 def iso(dt: datetime | None) -> str | None:
     if dt is None:
         return None
-    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    # Always with microseconds, so that ISO strings compare like the instants they name.
+    return dt.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _utc_day(at: datetime) -> str:
+    return at.astimezone(UTC).date().isoformat()
 
 
 def _date_iso(d: date | None) -> str | None:
@@ -87,6 +93,12 @@ def compute_records(keys: Sequence[Key]) -> dict[Key, Record | None]:
     keys = list(dict.fromkeys(keys))
     if not keys:
         return {}
+    if connection.vendor == "postgresql":
+        return _compute_records_pg(keys)
+    return _compute_records_orm(keys)
+
+
+def _compute_records_orm(keys: list[Key]) -> dict[Key, Record | None]:
     built = iso(timezone.now())
     rows = list(
         Identifier.objects.filter(_identifier_filter(keys, "type", "value")).values_list(
@@ -128,6 +140,100 @@ def compute_records(keys: Sequence[Key]) -> dict[Key, Record | None]:
             result[(rec.id_type, rec.partner_id)] = _partner_record(rec, built)
     for key in missing:
         result.setdefault(key, None)
+    return result
+
+
+# PostgreSQL: one statement for the registered identifiers, with the holder's roles, status
+# intervals and MRA recognitions aggregated as JSON, and the keys passed as two arrays
+# (thousands of IN placeholders cost more to bind than the query takes to run). Same
+# records as the ORM version below, which SQLite uses; a test holds them equal.
+_PG_REGISTERED = """
+SELECT i.type, i.value, i.valid_from, i.valid_to, s.id, s.country, s.legal_name,
+       s.consent_publish,
+       (SELECT coalesce(json_agg(r.code ORDER BY r.code), '[]')
+          FROM stakeholders_stakeholder_roles sr
+          JOIN stakeholders_role r ON r.id = sr.role_id
+         WHERE sr.stakeholder_id = s.id),
+       (SELECT coalesce(json_agg(json_build_array(
+                   a.id, a.number, a.issuing_country, a.effective_from, a.close_monitoring_until,
+                   iv.type, iv.status, iv.valid_from, iv.valid_to)
+                 ORDER BY a.id, iv.valid_from, iv.type), '[]')
+          FROM accreditation_authorisation a
+          JOIN accreditation_authorisationstatusinterval iv ON iv.authorisation_id = a.id
+         WHERE a.holder_id = s.id),
+       (SELECT coalesce(json_agg(json_build_array(m.partner, m.status, m.partner_id, m.since)
+                 ORDER BY m.partner, m.partner_id), '[]')
+          FROM stakeholders_identifier i2
+          JOIN accreditation_mrapartnerrecord m
+            ON m.id_type = i2.type AND m.partner_id = i2.value
+         WHERE i2.stakeholder_id = s.id)
+  FROM stakeholders_identifier i
+  JOIN stakeholders_stakeholder s ON s.id = i.stakeholder_id
+ WHERE (i.type, i.value) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
+"""
+_PG_PARTNER = """
+SELECT * FROM accreditation_mrapartnerrecord
+ WHERE (id_type, partner_id) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
+"""
+
+
+def _pg_ts(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _compute_records_pg(keys: list[Key]) -> dict[Key, Record | None]:
+    built = iso(timezone.now())
+    types = [k[0] for k in keys]
+    values = [k[1] for k in keys]
+    result: dict[Key, Record | None] = {}
+    holders: dict[int, tuple[list, list, list]] = {}
+    with connection.cursor() as cur:
+        cur.execute(_PG_REGISTERED, [types, values])
+        rows = cur.fetchall()
+    for id_type, value, vfrom, vto, sid, country, name, consent, roles, ivs, mra in rows:
+        parts = holders.get(sid)
+        if parts is None:
+            auths: dict[int, Record] = {}
+            for auth_id, number, a_country, eff, cm, type_, status, v_from, v_to in ivs:
+                auth = auths.get(auth_id)
+                if auth is None:
+                    auth = auths[auth_id] = {
+                        "no": number,
+                        "country": a_country,
+                        "eff": iso(_pg_ts(eff)),
+                        "cm": cm,
+                        "iv": [],
+                    }
+                start = _pg_ts(v_from)
+                auth["iv"].append(
+                    [type_, status, to_us(start), to_us(_pg_ts(v_to)) if v_to else None,
+                     iso(start)]
+                )  # fmt: skip
+            recognitions = [
+                {"partner": p, "recognised": st == "ACTIVE", "partner_id": pid, "since": since}
+                for p, st, pid, since in mra
+            ]
+            parts = holders[sid] = (roles, list(auths.values()), recognitions)
+        result[(id_type, value)] = {
+            "src": "REGISTRY",
+            "sid": sid,
+            "country": country,
+            "name": name,
+            "consent": consent,
+            "roles": parts[0],
+            "idv": [_date_iso(vfrom), _date_iso(vto)],
+            "auths": parts[1],
+            "mra": parts[2],
+            "built": built,
+        }
+    missing = [k for k in keys if k not in result]
+    if missing:
+        for rec in MraPartnerRecord.objects.raw(
+            _PG_PARTNER, [[k[0] for k in missing], [k[1] for k in missing]]
+        ):
+            result[(rec.id_type, rec.partner_id)] = _partner_record(rec, built)
+        for key in missing:
+            result.setdefault(key, None)
     return result
 
 
@@ -309,7 +415,7 @@ def render_item(
 ) -> dict[str, Any]:
     """The API item for ``record`` at the instant ``at`` (``at_us`` the same in µs)."""
     if record is not None and (record["idv"][0] or record["idv"][1]):
-        day = at.date().isoformat()
+        day = _utc_day(at)
         start, end = record["idv"]
         if (start and day < start) or (end and day > end):
             record = None  # the identifier was not valid then
@@ -364,7 +470,7 @@ def render_item(
     item["issuing_country"] = auth["country"] if auth else None
     item["effective_from"] = auth["eff"] if auth else None
     item["close_monitoring"] = bool(
-        auth and auth["cm"] and status != "REVOKED" and at.date().isoformat() <= auth["cm"]
+        auth and auth["cm"] and status != "REVOKED" and _utc_day(at) <= auth["cm"]
     )
     item["mra"] = record["mra"]
     item["source"] = record["src"]
@@ -433,10 +539,32 @@ class LocMemSnapshotStore:
         return []
 
 
+# One command per lookup, atomic and one round trip: count the caller's request (INCRBY, and
+# EXPIRE NX so the window's key goes away), queue the lookup-log entry, read the snapshots.
+# KEYS[1] throttle key ("" for none), KEYS[2..] snapshot keys; ARGV amount, ttl, log entry.
+_READ_SCRIPT = """
+local count = false
+if KEYS[1] ~= "" then
+  count = redis.call("INCRBY", KEYS[1], ARGV[1])
+  redis.call("EXPIRE", KEYS[1], ARGV[2], "NX")
+end
+if ARGV[3] ~= "" then
+  redis.call("RPUSH", ARGV[4], ARGV[3])
+end
+if #KEYS > 1 then
+  local values = redis.call("MGET", unpack(KEYS, 2))
+  table.insert(values, 1, count)
+  return values
+end
+return {count}
+"""
+
+
 class RedisSnapshotStore:
-    """Snapshots in Redis. Reads are one round trip: MULTI, throttle INCRBY + EXPIRE, the
-    lookup-log RPUSH and the MGET, EXEC. Short socket timeouts; after a failure the store is
-    skipped for a moment rather than waited for on every request."""
+    """Snapshots in Redis. A read is one Lua call: the throttle counter, the lookup-log entry
+    and the snapshots together (a MULTI pipeline does the same in more replies to parse).
+    Short socket timeouts; after a failure the store is skipped for a moment rather than
+    waited for on every request."""
 
     counts_throttle = True
     queues_log = True
@@ -452,6 +580,7 @@ class RedisSnapshotStore:
             retry_on_timeout=False,
             health_check_interval=0,
         )
+        self._read = self.client.register_script(_READ_SCRIPT)
         self.retry_after = retry_after
         self._down_until = 0.0
 
@@ -475,19 +604,14 @@ class RedisSnapshotStore:
     ) -> ReadResult:
         self._guard()
         try:
-            pipe = self.client.pipeline(transaction=True)
-            if throttle_key:
-                pipe.incrby(throttle_key, throttle_amount)
-                pipe.expire(throttle_key, throttle_ttl, nx=True)
-            if log_entry is not None:
-                pipe.rpush(LOOKUP_LOG_KEY, log_entry)
-            if keys:
-                pipe.mget(keys)
-            replies = pipe.execute()
+            reply = self._read(
+                keys=[throttle_key or "", *keys],
+                args=[throttle_amount, throttle_ttl, log_entry or b"", LOOKUP_LOG_KEY],
+            )
         except self._errors as exc:
             raise self._failed(exc) from exc
         self._down_until = 0.0
-        return ReadResult(replies[-1] if keys else [], replies[0] if throttle_key else None)
+        return ReadResult(reply[1:], reply[0])
 
     def write(self, puts: dict[str, bytes], deletes: Iterable[str] = ()) -> None:
         deletes = list(deletes)
@@ -542,12 +666,78 @@ def set_store(store: LocMemSnapshotStore | RedisSnapshotStore | None) -> None:
     _store = store
 
 
+# --- Stored form -------------------------------------------------------------------------------
+#
+# A snapshot is stored as ``<from_us>|<until_us>|<consent>|<built>|<fragment>\0<record>``:
+# the record (JSON) answers any instant; the fragment is the item already serialised for the
+# instants in [from, until) — between two status boundaries the item does not change — as a
+# risk-engine key sees it. A lookup inside that window copies bytes instead of parsing and
+# rendering; any other instant or viewer renders from the record. Both give the same JSON.
+
+_FOREVER = 2**62
+
+
+def _day_start_us(day: str, plus_days: int = 0) -> int:
+    d = date.fromisoformat(day)
+    return to_us(datetime(d.year, d.month, d.day, tzinfo=UTC)) + plus_days * 86_400_000_000
+
+
+def _piece(record: Record, at_us: int) -> tuple[int, int]:
+    """The window around ``at_us`` in which the record's item cannot change."""
+    bounds: list[int] = []
+    for auth in record["auths"]:
+        for iv in auth["iv"]:
+            bounds.append(iv[2])
+            if iv[3] is not None:
+                bounds.append(iv[3])
+        if auth["cm"]:
+            bounds.append(_day_start_us(auth["cm"], 1))
+    start, end = record["idv"]
+    if start:
+        bounds.append(_day_start_us(start))
+    if end:
+        bounds.append(_day_start_us(end, 1))
+    lo = max((b for b in bounds if b <= at_us), default=0)
+    hi = min((b for b in bounds if b > at_us), default=_FOREVER)
+    return lo, hi
+
+
+_HEAD_FIELDS = ("input", "id_type", "normalized", "match")
+
+
 def dumps(record: Record) -> bytes:
-    return orjson.dumps(record)
+    built = datetime.fromisoformat(record["built"])
+    at_us = to_us(built)
+    lo, hi = _piece(record, at_us)
+    item = render_item(
+        record, raw="", id_type="", normalized="", at=built, at_us=at_us, viewer=MACHINE,
+        data_as_of=None,
+    )  # fmt: skip
+    if item["match"] != "FOUND":
+        lo, hi = 0, 0  # never served from the fragment
+    fragment = orjson.dumps({k: v for k, v in item.items() if k not in _HEAD_FIELDS})[1:-1]
+    consent = b"1" if record["consent"] else b"0"
+    head = b"%d|%d|%s|%s|" % (lo, hi, consent, record["built"].encode())
+    return head + fragment + b"\0" + orjson.dumps(record)
 
 
 def loads(raw: bytes) -> Record:
-    return orjson.loads(raw)
+    return orjson.loads(raw[raw.index(b"\0") + 1 :])
+
+
+def fast_item(
+    raw_value: bytes, *, raw: Any, id_type: str, normalized: str, at_us: int, machine: bool
+) -> tuple[bytes, str] | None:
+    """The serialised item straight from the stored fragment, or None when it does not
+    apply (an instant outside its window, or a viewer who sees more or less than a key)."""
+    lo, hi, consent, built, rest = raw_value.split(b"|", 4)
+    if not (int(lo) <= at_us < int(hi)) or not (machine or consent == b"1"):
+        return None
+    fragment = rest[: rest.index(b"\0")]
+    head = orjson.dumps(
+        {"input": raw, "id_type": id_type, "normalized": normalized, "match": "FOUND"}
+    )
+    return head[:-1] + b"," + fragment + b"}", built.decode()
 
 
 def write_records(records: dict[Key, Record | None]) -> None:

@@ -178,38 +178,47 @@ def _log_entry(ref: str, endpoint: str, caller: selectors.Caller, as_of, parsed,
     )
 
 
+def _refused_for(exc: Exception) -> _Refused:
+    if isinstance(exc, selectors.Throttled):
+        return _Refused(_error(429, "throttled", str(exc), headers={"Retry-After": str(exc.wait)}))
+    return _Refused(_error(503, "service_unavailable", "Trust data is unavailable; retry shortly."))
+
+
 def _lookup(
-    request: HttpRequest,
     endpoint: str,
     caller: selectors.Caller,
     requested: list[tuple[Any, Any]],
     as_of,
-) -> tuple[list[dict[str, Any]], str]:
-    """Resolve, count against the caller's throttle and record the request."""
+    *,
+    serialised: bool,
+) -> tuple[Any, str, str, int]:
+    """Resolve, count against the caller's throttle and record the request.
+
+    Returns (items, lookup_ref, oldest data_as_of, number found); items are bytes when
+    ``serialised``.
+    """
     ref = selectors.new_lookup_ref()
     parsed = [selectors.parse_item(t, v) for t, v in requested]
     entry = _log_entry(ref, endpoint, caller, as_of, parsed, requested)
     queue = settings.TRUST_LOOKUP_LOG_ASYNC
+    at = as_of or timezone.now()
     try:
-        items, resolved = selectors.lookup_items(
-            requested,
-            at=as_of or timezone.now(),
-            caller=caller,
-            log_entry=entry if queue else None,
-            parsed=parsed,
-        )
-    except selectors.Throttled as exc:
-        raise _Refused(
-            _error(429, "throttled", str(exc), headers={"Retry-After": str(exc.wait)})
-        ) from None
-    except selectors.TrustUnavailable:
-        raise _Refused(
-            _error(503, "service_unavailable", "Trust data is unavailable; retry shortly.")
-        ) from None
+        if serialised:
+            items, oldest, found, resolved = selectors.lookup_serialised(
+                requested, at=at, caller=caller, parsed=parsed, log_entry=entry if queue else None
+            )
+        else:
+            items, resolved = selectors.lookup_items(
+                requested, at=at, caller=caller, parsed=parsed, log_entry=entry if queue else None
+            )
+            oldest = selectors.oldest_data_as_of(items)
+            found = sum(1 for i in items if i["match"] == "FOUND")
+    except (selectors.Throttled, selectors.TrustUnavailable) as exc:
+        raise _refused_for(exc) from None
     if not resolved.logged:
-        entry["found"] = sum(1 for i in items if i["match"] == "FOUND")
-        services.lookup_log_write([entry])
-    return items, ref
+        entry["found"] = found
+        services.lookup_log_record(entry, buffered=queue)
+    return items, ref, oldest, found
 
 
 def _body(request: HttpRequest) -> dict:
@@ -252,15 +261,15 @@ def trust_single_lookup(request: HttpRequest, id_type: str, value: str) -> HttpR
     if key is None:
         field = "id_type" if error and error.startswith("Unknown identifier type") else "value"
         return _invalid({field: [error]})
-    items, ref = _lookup(request, "SINGLE", caller, [(id_type, value)], as_of)
-    item = items[0]
-    body = orjson.dumps(item)
+    items, ref, _, found = _lookup("SINGLE", caller, [(id_type, value)], as_of, serialised=True)
+    body = items[0]
     etag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
     headers = {"ETag": etag, "X-Lookup-Ref": ref, "Cache-Control": "private, no-cache"}
     if etag in request.META.get("HTTP_IF_NONE_MATCH", ""):
         return HttpResponse(status=304, headers=headers)
-    status = 404 if item["match"] == "NOT_FOUND" else 200
-    return HttpResponse(body, status=status, content_type="application/json", headers=headers)
+    return HttpResponse(
+        body, status=200 if found else 404, content_type="application/json", headers=headers
+    )
 
 
 @_refusals
@@ -283,15 +292,10 @@ def trust_bulk_lookup(request: HttpRequest) -> HttpResponse:
     requested = [
         (i.get("id_type"), i.get("id")) if isinstance(i, dict) else (None, i) for i in raw_items
     ]
-    items, ref = _lookup(request, "BULK", caller, requested, as_of)
-    return _json(
-        {
-            "data_as_of": selectors.oldest_data_as_of(items),
-            "lookup_ref": ref,
-            "as_of": iso(as_of),
-            "items": items,
-        }
-    )
+    items, ref, oldest, _ = _lookup("BULK", caller, requested, as_of, serialised=True)
+    head = orjson.dumps({"data_as_of": oldest, "lookup_ref": ref, "as_of": iso(as_of)})
+    body = b"".join([head[:-1], b',"items":[', b",".join(items), b"]}"])
+    return HttpResponse(body, content_type="application/json")
 
 
 _TRUST_RANK = {"INVALID_FORMAT": 0, "NOT_FOUND": 1, "REVOKED": 2, "SUSPENDED": 3, "NONE": 4}
@@ -350,7 +354,7 @@ def trust_consignment_lookup(request: HttpRequest) -> HttpResponse:
         else (None, parties[p])
         for p in names
     ]
-    items, ref = _lookup(request, "CONSIGNMENT", caller, requested, as_of)
+    items, ref, oldest, _ = _lookup("CONSIGNMENT", caller, requested, as_of, serialised=False)
     by_party = dict(zip(names, items, strict=True))
     at = as_of or timezone.now()
     wanted = []
@@ -374,7 +378,7 @@ def trust_consignment_lookup(request: HttpRequest) -> HttpResponse:
     weakest = None if trusted else min(names, key=lambda p: ranks[p])
     return _json(
         {
-            "data_as_of": selectors.oldest_data_as_of(items),
+            "data_as_of": oldest,
             "lookup_ref": ref,
             "as_of": iso(as_of),
             **context,
