@@ -288,3 +288,20 @@ def test_an_identifier_added_later_answers_without_a_rebuild_of_everything(machi
     )
     assert machine.get(f"{URL}TIN/DE77/").json()["stakeholder_id"] == holder.pk
     assert StakeholderFactory  # factories are shared with the registry's tests
+
+
+def test_a_person_may_use_a_knox_token_and_a_session_must_pass_csrf(officer, holder):
+    from django.test import Client
+    from knox.models import AuthToken
+    from rest_framework.test import APIClient
+
+    _, token = AuthToken.objects.create(officer)
+    by_token = APIClient()
+    by_token.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert by_token.get(f"{URL}EORI/DE200000000001/").json()["legal_name"] == "Gamma Export GmbH"
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(officer)
+    assert browser.get(f"{URL}EORI/DE200000000001/").status_code == 200
+    items = {"items": [{"id_type": "EORI", "id": "DE200000000001"}]}
+    refused = browser.post(f"{URL}lookup/", items, content_type="application/json")
+    assert refused.status_code == 403
