@@ -305,3 +305,15 @@ def test_a_person_may_use_a_knox_token_and_a_session_must_pass_csrf(officer, hol
     items = {"items": [{"id_type": "EORI", "id": "DE200000000001"}]}
     refused = browser.post(f"{URL}lookup/", items, content_type="application/json")
     assert refused.status_code == 403
+
+
+def test_lookup_log_rows_older_than_the_retention_are_purged(machine, holder):
+    from accreditation.trust.services import lookup_log_purge
+
+    machine.get(f"{URL}EORI/DE200000000001/")
+    lookup_log_drain()
+    TrustLookupLog.objects.update(at=timezone.now() - timedelta(days=30))
+    with override_settings(TRUST_LOOKUP_LOG_RETENTION_DAYS=31):
+        assert lookup_log_purge() == 0
+    with override_settings(TRUST_LOOKUP_LOG_RETENTION_DAYS=29):
+        assert lookup_log_purge() == 1
