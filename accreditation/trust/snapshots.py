@@ -782,4 +782,8 @@ def parse_as_of(raw: str | None) -> datetime | None:
         ) from None
     if timezone.is_naive(dt):
         dt = dt.replace(tzinfo=UTC)
+    try:
+        dt.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("This instant is outside the dates that can be answered.") from None
     return dt

@@ -410,7 +410,7 @@ def trust_changes(request: HttpRequest) -> HttpResponse:
     errors = {}
     try:
         after = int(request.GET.get("after") or 0)
-        if after < 0:
+        if not 0 <= after < 2**63:
             raise ValueError
     except ValueError:
         errors["after"] = ["A cursor from a previous page (a non-negative integer)."]

@@ -112,7 +112,9 @@ def test_a_change_that_commits_late_still_comes_after_the_cursor(machine, wf):
     assert int(after[0]["position"]) > int(cursor)
 
 
-@pytest.mark.parametrize("query", [{"after": "x"}, {"after": "-1"}, {"limit": "0"}])
+@pytest.mark.parametrize(
+    "query", [{"after": "x"}, {"after": "-1"}, {"after": str(10**30)}, {"limit": "0"}]
+)
 def test_a_bad_cursor_or_limit_is_a_400(machine, query):
     assert machine.get(URL, query).status_code == 400
 

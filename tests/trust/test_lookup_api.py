@@ -57,7 +57,12 @@ def test_an_unknown_identifier_is_a_404_with_the_item(machine, holder):
 
 @pytest.mark.parametrize(
     ("path", "field"),
-    [("EORI/D/", "value"), ("GB/DE123/", "id_type"), ("EORI/DE123/?as_of=yesterday", "as_of")],
+    [
+        ("EORI/D/", "value"),
+        ("GB/DE123/", "id_type"),
+        ("EORI/DE123/?as_of=yesterday", "as_of"),
+        ("EORI/DE123/?as_of=0001-01-01T00:00:00%2B14:00", "as_of"),
+    ],
 )
 def test_a_malformed_lookup_is_a_400_with_a_field_message(machine, path, field):
     response = machine.get(f"{URL}{path}")
