@@ -206,3 +206,42 @@ def test_staff_manage_subscriptions_and_see_the_secret_once(officer, stranger):
     assert client_for(stranger).get("/api/v1/trust/webhooks/").status_code == 403
     bad = staff.post("/api/v1/trust/webhooks/", {"name": "x", "url": "not a url"})
     assert bad.status_code == 400 and "url" in bad.json()["errors"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_commits_never_let_the_cursor_skip_a_change():
+    """T1 writes its feed row first but commits last; a reader who read up to T2's change
+    still gets T1's afterwards, with a greater position."""
+    from django.db import connection, transaction
+
+    from accreditation.trust.selectors import change_feed
+
+    inserted, release = threading.Event(), threading.Event()
+    first_id: list[int] = []
+
+    def slow_writer():
+        try:
+            with transaction.atomic():
+                first_id.append(services.trust_change_record(stakeholder_id=1, change="T1").pk)
+                inserted.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=slow_writer)
+    writer.start()
+    assert inserted.wait(10)
+    with transaction.atomic():
+        second = services.trust_change_record(stakeholder_id=2, change="T2")
+    services.trust_feed_sequence()
+    seen = change_feed(0, 100)
+    assert [c.change for c in seen] == ["T2"]
+    cursor = seen[-1].position
+
+    release.set()
+    writer.join(10)
+    services.trust_feed_sequence()
+    later = change_feed(cursor, 100)
+    assert [c.change for c in later] == ["T1"]
+    assert first_id[0] < second.pk and later[0].position > cursor
