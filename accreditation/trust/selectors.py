@@ -28,6 +28,7 @@ from stakeholders.identifiers import InvalidIdentifier, normalise
 from stakeholders.models import Relationship
 
 from ..models import TrustChange, TrustLookupLog
+from . import snapshots
 from .snapshots import (
     Key,
     Record,
@@ -128,7 +129,7 @@ def resolve(
     limit = window = wait = 0
     if caller is not None and caller.rate:
         limit, window, wait = _throttle_window(caller.rate)
-        throttle_key = f"trust:thr:{caller.throttle_ident}:{window}"
+        throttle_key = f"{snapshots.NAMESPACE}thr:{caller.throttle_ident}:{window}"
     values: list[bytes | None]
     count: int | None = None
     logged = False

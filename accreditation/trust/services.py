@@ -40,7 +40,7 @@ from ..models import (
     WebhookDeliveryStatus,
     WebhookSubscription,
 )
-from .snapshots import Key, compute_records, get_store, write_records
+from .snapshots import Key, complete_marker_key, compute_records, get_store, write_records
 
 logger = logging.getLogger(__name__)
 
@@ -105,9 +105,6 @@ def snapshots_rebuild(stakeholder_ids: Iterable[int] = (), keys: Iterable[Key] =
     return len(records)
 
 
-SENTINEL = "trust:v1:__complete__"
-
-
 def snapshots_rebuild_all(
     batch_size: int = 2000, progress: Callable[[int], None] | None = None
 ) -> int:
@@ -140,7 +137,7 @@ def snapshots_rebuild_all(
         done += len(chunk)
         if progress:
             progress(len(chunk))
-    get_store().write({SENTINEL: b"1"})
+    get_store().write({complete_marker_key(): b"1"})
     return done
 
 
@@ -523,7 +520,7 @@ def trust_sweep(lookback: timedelta = timedelta(minutes=10)) -> dict[str, int]:
     rebuilt = 0
     store = get_store()
     try:
-        complete = bool(store.read([SENTINEL]).values[0])
+        complete = bool(store.read([complete_marker_key()]).values[0])
     except Exception:
         complete = True  # store down: nothing to write to now
     if not complete:

@@ -39,15 +39,24 @@ logger = logging.getLogger(__name__)
 Key = tuple[str, str]  # (id_type, normalised value)
 Record = dict[str, Any]
 
-KEY_PREFIX = "trust:v1:"
-LOOKUP_LOG_KEY = "trust:lookuplog"
+# Every Redis key of the trust lookups starts with this (tests give each xdist worker its own).
+NAMESPACE = "trust:"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Overall status ranks: the best status held by any type decides the holder's status.
 _RANK = {"ACTIVE": 3, "SUSPENDED": 2, "REVOKED": 1}
 
 
 def redis_key(key: Key) -> str:
-    return f"{KEY_PREFIX}{key[0]}:{key[1]}"
+    return f"{NAMESPACE}v1:{key[0]}:{key[1]}"
+
+
+def log_queue_key() -> str:
+    return f"{NAMESPACE}lookuplog"
+
+
+def complete_marker_key() -> str:
+    """Set by a full rebuild; gone when Redis lost its data."""
+    return f"{NAMESPACE}v1:__complete__"
 
 
 def to_us(dt: datetime) -> int:
@@ -617,7 +626,7 @@ class RedisSnapshotStore:
         try:
             reply = self._read(
                 keys=[throttle_key or "", *keys],
-                args=[throttle_amount, throttle_ttl, log_entry or b"", LOOKUP_LOG_KEY],
+                args=[throttle_amount, throttle_ttl, log_entry or b"", log_queue_key()],
             )
         except self._errors as exc:
             raise self._failed(exc) from exc
@@ -639,16 +648,17 @@ class RedisSnapshotStore:
 
     def flush(self) -> None:
         """Drop every trust key (snapshots, throttle counters, queued log entries)."""
-        keys = list(self.client.scan_iter(match="trust:*", count=5000))
+        keys = list(self.client.scan_iter(match=f"{NAMESPACE}*", count=5000))
         for i in range(0, len(keys), 5000):
             self.client.delete(*keys[i : i + 5000])
 
     def keys(self) -> list[str]:
-        return [k.decode() for k in self.client.scan_iter(match=f"{KEY_PREFIX}*", count=5000)]
+        pattern = f"{NAMESPACE}v1:*"
+        return [k.decode() for k in self.client.scan_iter(match=pattern, count=5000)]
 
     def pop_log(self, count: int) -> list[bytes]:
         try:
-            return self.client.lpop(LOOKUP_LOG_KEY, count) or []
+            return self.client.lpop(log_queue_key(), count) or []
         except self._errors as exc:
             raise self._failed(exc) from exc
 

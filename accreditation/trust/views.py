@@ -265,7 +265,8 @@ def trust_single_lookup(request: HttpRequest, id_type: str, value: str) -> HttpR
     body = items[0]
     etag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
     headers = {"ETag": etag, "X-Lookup-Ref": ref, "Cache-Control": "private, no-cache"}
-    if etag in request.META.get("HTTP_IF_NONE_MATCH", ""):
+    if_none_match = request.META.get("HTTP_IF_NONE_MATCH", "")
+    if etag in if_none_match or if_none_match.strip() == "*":
         return HttpResponse(status=304, headers=headers)
     return HttpResponse(
         body, status=200 if found else 404, content_type="application/json", headers=headers

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from accreditation.trust import selectors, snapshots
@@ -5,8 +7,12 @@ from tests.trust.factories import Workflow
 
 
 @pytest.fixture(autouse=True)
-def _fresh_snapshot_store():
-    """Each test starts with an empty snapshot store (Redis db of this run, or in-process)."""
+def _fresh_snapshot_store(monkeypatch):
+    """Each test starts with an empty snapshot store (Redis db of this run, or in-process);
+    parallel workers (xdist) each get their own key namespace in the shared Redis db."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        monkeypatch.setattr(snapshots, "NAMESPACE", f"trust-test-{worker}:")
     snapshots.set_store(None)
     snapshots.get_store().flush()
     selectors.local_counter._counts.clear()
