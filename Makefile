@@ -73,6 +73,11 @@ beat: install ## Run Celery beat, the scheduler of the periodic sweeps (needs RE
 	@test -n "$$REDIS_URL$$CELERY_BROKER_URL" || { echo "error: set REDIS_URL (see README) to run beat" >&2; exit 1; }
 	$(BIN)/celery -A aeo_registry beat --loglevel=INFO --schedule=$${TMPDIR:-/tmp}/aeo-celerybeat-schedule
 
+.PHONY: bench
+bench: install ## Benchmark trust lookups: gunicorn + PostgreSQL + Redis + wrk (BENCH_* variables, see tests/benchmarks/run.py)
+	@command -v wrk >/dev/null || { echo "error: wrk is needed: apt-get install wrk" >&2; exit 1; }
+	$(PY) -m tests.benchmarks.run
+
 .PHONY: ci
 ci: ## Run what CI runs (.ci/run)
 	bash .ci/run

@@ -629,3 +629,175 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head #{self.last_event_id} ({self.count})"
+
+
+# --- Trust lookups ---
+# Read models for risk engines (accreditation/trust/). The source of truth stays in the
+# registry and in the status intervals above; these rows record what came from outside (MRA
+# partner lists), who asked what (lookup log), and what changed in which order (change feed).
+
+
+class MraPartnerRecord(models.Model):
+    """One operator on an MRA partner's AEO list (imported from the partner's file).
+
+    Partner identifiers (CN_AEO, MID, CTPAT …) answer lookups with ``source: MRA:<partner>``;
+    when a registered stakeholder carries the same identifier, its item lists the recognition.
+    """
+
+    partner = models.CharField(max_length=8, help_text="Partner code, e.g. CN, US, JP, UK.")
+    id_type = models.CharField(max_length=16)
+    partner_id = models.CharField(max_length=40, help_text="Normalised partner identifier.")
+    name = models.CharField(max_length=255, blank=True)
+    address = models.CharField(max_length=255, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    status = models.CharField(
+        max_length=10, choices=AuthorisationStatus.choices, default=AuthorisationStatus.ACTIVE
+    )
+    types = models.JSONField(default=list, blank=True)
+    since = models.DateField(null=True, blank=True)
+    imported_at = models.DateTimeField()
+    source_file = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["partner", "id_type", "partner_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_type", "partner_id"], name="mra_record_unique_identifier"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"MRA:{self.partner} {self.id_type} {self.partner_id}"
+
+
+class MraExportRun(models.Model):
+    """One daily delta sent to a partner: the window it covers and the file's checksum."""
+
+    partner = models.CharField(max_length=8, db_index=True)
+    since = models.DateTimeField(null=True, blank=True)
+    until = models.DateTimeField()
+    rows = models.PositiveIntegerField(default=0)
+    filename = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-until", "-id"]
+
+    def __str__(self) -> str:
+        return f"MRA export {self.partner} until {self.until:%Y-%m-%d %H:%M}"
+
+
+class TrustLookupLog(models.Model):
+    """Who asked what, when: one row per lookup request, found by its ``lookup_ref``."""
+
+    lookup_ref = models.CharField(max_length=32, unique=True)
+    at = models.DateTimeField(db_index=True)
+    endpoint = models.CharField(max_length=12)  # SINGLE | BULK | CONSIGNMENT
+    caller = models.CharField(max_length=200, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    api_key_prefix = models.CharField(max_length=16, blank=True, db_index=True)
+    as_of = models.DateTimeField(null=True, blank=True)
+    item_count = models.PositiveIntegerField(default=0)
+    # "TYPE:VALUE TYPE:VALUE …" as asked (normalised where valid): searchable on any database.
+    identifiers = models.TextField(blank=True)
+    found = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.lookup_ref} {self.endpoint} by {self.caller}"
+
+
+class TrustChange(models.Model):
+    """The change feed: one row per change that affects lookups, written by the writer's
+    transaction. ``position`` is assigned after commit by one serialised step, so it follows
+    the order in which changes became visible (a sequence taken at insert would not)."""
+
+    position = models.BigIntegerField(null=True, blank=True, unique=True)
+    change = models.CharField(max_length=32)
+    stakeholder_id = models.BigIntegerField(db_index=True)
+    authorisation_id = models.BigIntegerField(null=True, blank=True)
+    occurred_at = models.DateTimeField()
+    sequenced_at = models.DateTimeField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [
+            models.Index(
+                fields=["id"], condition=Q(position__isnull=True), name="trust_change_unsequenced"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.position} {self.change} {self.stakeholder_id}"
+
+
+class WebhookSubscription(models.Model):
+    """A staff-registered endpoint that receives every change-feed entry, signed."""
+
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=128, help_text="HMAC-SHA256 key shared with the receiver.")
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+
+
+class WebhookDelivery(models.Model):
+    """One change sent to one subscription. ``delivery_id`` is stable across retries so the
+    receiver can drop replays; the body is frozen at creation so every attempt is identical."""
+
+    delivery_id = models.UUIDField(unique=True)
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    change = models.ForeignKey(TrustChange, on_delete=models.CASCADE, related_name="deliveries")
+    body = models.TextField()
+    status = models.CharField(
+        max_length=10,
+        choices=WebhookDeliveryStatus.choices,
+        default=WebhookDeliveryStatus.PENDING,
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "change"], name="webhook_delivery_once_per_change"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="PENDING"),
+                name="webhook_delivery_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} → {self.subscription_id} ({self.status})"

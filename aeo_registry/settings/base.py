@@ -280,3 +280,28 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Trust lookups (accreditation/trust) ----------------------------------------------------
+# Socket timeout of the snapshot store: past it, lookups answer from PostgreSQL.
+TRUST_SNAPSHOT_TIMEOUT = env.float("TRUST_SNAPSHOT_TIMEOUT", default=0.25)
+# Lookups per period for signed-in people (API keys use API_KEY_THROTTLE_RATE); a bulk
+# request counts one per item.
+TRUST_USER_THROTTLE_RATE = env.str("TRUST_USER_THROTTLE_RATE", default="6000/min")
+# Queue lookup-log entries in Redis (same round trip as the lookup) and store them in batches.
+TRUST_LOOKUP_LOG_ASYNC = env.bool("TRUST_LOOKUP_LOG_ASYNC", default=True)
+TRUST_LOOKUP_LOG_RETENTION_DAYS = env.int("TRUST_LOOKUP_LOG_RETENTION_DAYS", default=400)
+TRUST_WEBHOOK_TIMEOUT = env.float("TRUST_WEBHOOK_TIMEOUT", default=5.0)
+TRUST_WEBHOOK_MAX_ATTEMPTS = env.int("TRUST_WEBHOOK_MAX_ATTEMPTS", default=10)
+TRUST_WEBHOOK_BACKOFF_SECONDS = env.int("TRUST_WEBHOOK_BACKOFF_SECONDS", default=30)
+MRA_EXPORT_DIR = env.str("MRA_EXPORT_DIR", default=str(BASE_DIR / "var" / "mra"))
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "trust-sweep": {"task": "accreditation.trust_sweep", "schedule": 60.0},
+        "trust-lookup-log-drain": {"task": "accreditation.trust_lookup_log_drain", "schedule": 5.0},
+        "trust-webhook-retry": {"task": "accreditation.trust_webhook_retry", "schedule": 30.0},
+        "trust-lookup-log-purge": {
+            "task": "accreditation.trust_lookup_log_purge",
+            "schedule": 3600.0,
+        },
+    }
+)
