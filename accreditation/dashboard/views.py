@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views import View
 
 from aeo_registry.permissions import is_officer, is_supervisor
-from stakeholders.selectors import FieldChange, HistoryEntry, as_pk, stakeholder_history
+from stakeholders.selectors import FieldChange, HistoryEntry, as_pk
 
 from .. import selectors as accreditation_selectors
 from ..models import HELD_TYPES, Application, AuditEvent, Authorisation
@@ -346,7 +346,9 @@ class StakeholderDashboardView(CustomsStaffRequiredMixin, View):
             "now": now,
             "stakeholder": stakeholder,
             "relationships": selectors.relationships_of(stakeholder.pk),
-            "history": [_readable(entry) for entry in reversed(stakeholder_history(stakeholder))],
+            "history": [
+                _readable(entry) for entry in selectors.stakeholder_field_history(stakeholder.pk)
+            ],
             "applications": [row(a) for a in selectors.applications_of(stakeholder.pk)],
             "authorisations": [
                 AuthorisationRow(a, accreditation_selectors.authorisation_statuses_at(a, now))
