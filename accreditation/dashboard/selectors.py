@@ -6,11 +6,10 @@ The dashboard is for customs staff only: nothing here narrows by membership.
 """
 
 import contextlib
-import math
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from django.apps import apps
@@ -41,7 +40,7 @@ from ..models import (
 from ..trust.selectors import TrustUnavailable, lookup_items
 
 S = ApplicationStatus
-URGENT_WITHIN = timedelta(days=7)
+URGENT_WITHIN_DAYS = 7
 DECISION_CLOCK_STATUSES = (S.EXAMINATION, S.DECISION_PROPOSED, S.HEARING)
 OPEN_SUBMITTED_STATUSES = (S.SUBMITTED, S.INFO_REQUESTED, *DECISION_CLOCK_STATUSES)
 
@@ -55,14 +54,29 @@ class Clock:
 
     name: str  # acceptance | decision | paused | "" (no clock: draft or final)
     due: datetime | None
-    days_left: int | None
+    days_left: int | None  # calendar days (UTC) from today to the due day; negative: past
     urgent: bool
+
+    @property
+    def text(self) -> str:
+        if self.name == "paused":
+            return "paused (information requested)"
+        if self.days_left is None:
+            return "—"
+        days = abs(self.days_left)
+        plural = "" if days == 1 else "s"
+        if self.days_left < 0:
+            return f"{days} day{plural} overdue ({self.name})"
+        if self.days_left == 0:
+            return f"due today ({self.name})"
+        return f"{days} day{plural} left ({self.name})"
 
 
 def application_clock(application: Application, now: datetime) -> Clock:
     """Acceptance while submitted, decision from acceptance until the decision; an information
     request stops the clock (the acceptance period restarts, the decision period is paused
-    where the profile says so). Urgent: overdue, or due within seven days."""
+    where the profile says so). Days are calendar days in UTC; urgent: flagged overdue by
+    the sweep, or due in seven days or fewer (or already past)."""
     status = application.status
     if status == S.SUBMITTED:
         name, due = "acceptance", application.acceptance_due
@@ -74,9 +88,8 @@ def application_clock(application: Application, now: datetime) -> Clock:
         return Clock("", None, None, False)
     if due is None:
         return Clock(name, None, None, application.overdue)
-    left = due - now
-    days = math.floor(left.total_seconds() / 86400)
-    return Clock(name, due, days, application.overdue or left <= URGENT_WITHIN)
+    days = (due.astimezone(UTC).date() - now.astimezone(UTC).date()).days
+    return Clock(name, due, days, application.overdue or days <= URGENT_WITHIN_DAYS)
 
 
 def _with_clock(qs: QuerySet[Application]) -> QuerySet[Application]:

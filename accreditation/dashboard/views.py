@@ -48,6 +48,11 @@ class CustomsStaffRequiredMixin:
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 
+def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    context.setdefault("supervisor", is_supervisor(request.user))
+    return render(request, f"dashboard/{template}", context)
+
+
 def _forbidden(request: HttpRequest, reason: str) -> HttpResponse:
     return render(request, "dashboard/forbidden.html", {"reason": reason}, status=403)
 
@@ -162,7 +167,7 @@ class DashboardOverviewView(CustomsStaffRequiredMixin, View):
             "chain_head": selectors.audit_chain_head(),
             "chain": selectors.audit_chain_last_result(),
         }
-        return render(request, "dashboard/overview.html", context)
+        return _page(request, "overview.html", context)
 
 
 class AuditChainVerifyView(CustomsStaffRequiredMixin, View):
@@ -265,7 +270,7 @@ class ApplicationDashboardView(CustomsStaffRequiredMixin, View):
             "authorisation": authorisation,
             "audit": [_audit_row(e) for e in events],
         }
-        return render(request, "dashboard/application.html", context)
+        return _page(request, "application.html", context)
 
 
 @dataclass
@@ -313,7 +318,7 @@ class AuthorisationDashboardView(CustomsStaffRequiredMixin, View):
                 for e in selectors.audit_events_for([("authorisation", [authorisation.pk])])
             ],
         }
-        return render(request, "dashboard/authorisation.html", context)
+        return _page(request, "authorisation.html", context)
 
 
 def _shown(value: Any) -> Any:
@@ -356,4 +361,4 @@ class StakeholderDashboardView(CustomsStaffRequiredMixin, View):
             ],
             "infringements": selectors.infringements_of(stakeholder.pk),
         }
-        return render(request, "dashboard/stakeholder.html", context)
+        return _page(request, "stakeholder.html", context)
