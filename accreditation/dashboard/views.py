@@ -138,7 +138,8 @@ class DashboardOverviewView(CustomsStaffRequiredMixin, View):
         user = request.user
         supervisor = is_supervisor(user)
         row = _application_row(now)
-        query = request.GET.get("q", "").strip()
+        # NUL cannot reach PostgreSQL in a string; a search is short.
+        query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
         context = {
             "now": now,
             "supervisor": supervisor,

@@ -201,3 +201,20 @@ class TestSearch:
 
     def test_nothing_found_says_so(self, play, officer):
         assert "Nothing matches" in section(overview(officer, "?q=zzzz-nothing"), "search")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?q=%00",
+        "?q=" + "x" * 5000,
+        "?q=%25_",
+        "?q=DE+AEOF+%2F%2F",
+        "?mine=abc",
+        "?mine=99999",
+        "?q=%23",
+    ],
+)
+def test_odd_input_never_breaks_the_overview(play, officer, query):
+    play.examination()
+    assert browser_for(officer).get("/dashboard/" + query).status_code == 200
