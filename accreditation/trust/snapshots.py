@@ -26,8 +26,10 @@ from typing import Any
 
 import orjson
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.dispatch import receiver
 from django.utils import timezone
 
 from stakeholders.models import Identifier, Stakeholder
@@ -685,6 +687,13 @@ def set_store(store: LocMemSnapshotStore | RedisSnapshotStore | None) -> None:
     """Swap the store (tests, benchmarks); None re-reads the settings on next use."""
     global _store
     _store = store
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
+    # The store is built once from the settings; an override (tests) must rebuild it.
+    if setting in ("TRUST_SNAPSHOT_REDIS_URL", "TRUST_SNAPSHOT_TIMEOUT"):
+        set_store(None)
 
 
 # --- Stored form -------------------------------------------------------------------------------
