@@ -94,7 +94,9 @@ class LoginThrottle(AtomicRateThrottle):
 
     def get_idents(self, request, view) -> list[str]:
         idents = [f"ip:{self.get_ident(request)}"]
-        username = request.data.get("username") if hasattr(request, "data") else None
+        data = getattr(request, "data", None)
+        # The body may be any JSON (a list, a string): the view refuses it with a 400.
+        username = data.get("username") if isinstance(data, dict) else None
         if isinstance(username, str) and username:
             idents.append(f"user:{username.lower()[:150]}")
         return idents
