@@ -505,7 +505,7 @@ def render_item(
 def invalid_item(raw: Any, id_type: Any, message: str) -> dict[str, Any]:
     return {
         "input": raw,
-        "id_type": id_type,
+        "id_type": id_type if isinstance(id_type, str) else None,
         "normalized": None,
         "match": "INVALID_FORMAT",
         **NOT_FOUND_FIELDS,
