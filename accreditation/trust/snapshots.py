@@ -802,7 +802,8 @@ def parse_as_of(raw: str | None) -> datetime | None:
     if timezone.is_naive(dt):
         dt = dt.replace(tzinfo=UTC)
     try:
-        dt.astimezone(UTC)
+        # In UTC: an offset such as -18:25 is valid ISO 8601 but not storable in PostgreSQL
+        # (the lookup log records as_of).
+        return dt.astimezone(UTC)
     except OverflowError:
         raise ValueError("This instant is outside the dates that can be answered.") from None
-    return dt
