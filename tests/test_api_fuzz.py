@@ -108,3 +108,14 @@ def test_a_lookup_of_an_identifier_with_a_nul_byte_is_answered_and_logged(machin
     )
     assert response.status_code == 200, response.content
     assert response.json()["items"][0]["match"] == "INVALID_FORMAT"
+
+
+@pytest.mark.django_db
+def test_an_as_of_with_an_odd_offset_is_answered_and_logged(machine):
+    response = machine.post(
+        "/api/v1/trust/lookup/",
+        {"as_of": "0128-02-09T17:06:22.047-18:25", "items": [{"id_type": "EORI", "id": "DE1"}]},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["as_of"] == "0128-02-10T11:31:22.047000Z"

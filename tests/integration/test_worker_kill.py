@@ -42,7 +42,13 @@ def test_a_worker_killed_mid_acceptance_check_loses_nothing_and_runs_it_once(
     submitted = client_for(owner).post(f"/api/v1/applications/{application.pk}/submit/")
     assert submitted.status_code == 200, submitted.content
     wait_for(lambda: (control / "started").exists(), timeout=30, what="the check to start")
-    task_id = re.search(r"outbox_process\[([0-9a-f-]+)\] received", first.log()).group(1)
+    log = first.log()
+    # The task it holds: received and never finished (others may have run before it).
+    running = set(re.findall(r"outbox_process\[([0-9a-f-]+)\] received", log)) - set(
+        re.findall(r"outbox_process\[([0-9a-f-]+)\] succeeded", log)
+    )
+    assert len(running) == 1, log[-3000:]
+    task_id = running.pop()
 
     # Killed mid-task: no acknowledgement, no clean shutdown, its transaction left open.
     os.kill(first.process.pid, signal.SIGKILL)
