@@ -8,6 +8,7 @@ Application status changes go through ``workflow.transition`` only.
 """
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -25,7 +26,7 @@ from rest_framework.exceptions import PermissionDenied
 from aeo_registry.api import ConflictError
 from aeo_registry.permissions import is_officer, is_supervisor
 from stakeholders.identifiers import IdentifierType, InvalidIdentifier, normalise
-from stakeholders.models import Membership, Stakeholder
+from stakeholders.models import Identifier, Membership, Stakeholder
 
 from .audit import audit_record
 from .models import (
@@ -54,6 +55,8 @@ from .outbox import outbox_enqueue
 from .questionnaire import applicable_questions, validate_answer_value
 from .signals import authorisation_changed
 from .workflow import lock_application, require_status, transition
+
+logger = logging.getLogger(__name__)
 
 S = ApplicationStatus
 TOPIC_ACCEPTANCE = "accreditation.acceptance_check"
@@ -850,6 +853,7 @@ def authorisation_create(*, application: Application, actor, decided_at: datetim
             reason="Granted.",
             actor=actor,
         )
+    _register_aeo_number(authorisation, actor)
     _audit(
         actor,
         "authorisation.grant",
@@ -863,6 +867,31 @@ def authorisation_create(*, application: Application, actor, decided_at: datetim
     )
     _changed(authorisation, "GRANTED")
     return authorisation
+
+
+def _register_aeo_number(authorisation: Authorisation, actor) -> None:
+    """The number becomes one of the holder's identifiers: risk engines look holders up by
+    their AEO number (trust lookups answer from identifiers only)."""
+    existing = Identifier.objects.filter(
+        type=IdentifierType.AEO_NO, value=authorisation.number
+    ).first()
+    if existing is not None:
+        if existing.stakeholder_id != authorisation.holder_id:
+            logger.warning(
+                "AEO_NO %s is already registered to stakeholder %s; not moved to holder %s",
+                authorisation.number,
+                existing.stakeholder_id,
+                authorisation.holder_id,
+            )
+        return
+    identifier = Identifier(
+        stakeholder_id=authorisation.holder_id,
+        type=IdentifierType.AEO_NO,
+        value=authorisation.number,
+        issuing_country=authorisation.issuing_country,
+    )
+    identifier._history_user = actor if getattr(actor, "is_authenticated", False) else None
+    identifier.save()
 
 
 def _lock_authorisation(authorisation_id: int) -> Authorisation:

@@ -96,3 +96,15 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         body.update(getattr(exc, "extra", {}))
     response.data = body
     return response
+
+
+def not_found(request, exception=None):
+    """handler404: a URL that matches no route (``/applications/abc/``) answers in the one
+    error shape under /api/, Django's page elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        body = {"status": 404, "code": "not_found", "detail": "Not found."}
+        return JsonResponse(body, status=404)
+    return page_not_found(request, exception)

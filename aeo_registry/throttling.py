@@ -4,6 +4,8 @@ DRF's built-in throttles read a list, append and write it back, which races unde
 lets bursts through; this one counts with a single atomic increment per request.
 """
 
+import logging
+import threading
 import time
 
 from django.core.cache import cache
@@ -18,18 +20,41 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), _PERIODS[period.strip().lower()]
 
 
+logger = logging.getLogger(__name__)
+_local_lock = threading.Lock()
+_local_counts: dict[str, int] = {}
+
+
+def _count_locally(cache_key: str, window: int) -> int:
+    """The cache is down: count in this process (stale windows dropped), so logins stay
+    rate-limited per process instead of failing with a 500 or going unlimited."""
+    with _local_lock:
+        for stale in [k for k in _local_counts if not k.endswith(f":{window}")]:
+            del _local_counts[stale]
+        _local_counts[cache_key] = _local_counts.get(cache_key, 0) + 1
+        return _local_counts[cache_key]
+
+
+def _count(cache_key: str, period: int) -> int:
+    # add() is a no-op when the key exists, so the window's expiry is set once.
+    cache.add(cache_key, 0, timeout=period + 1)
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # expired between add() and incr()
+        cache.add(cache_key, 1, timeout=period + 1)
+        return 1
+
+
 def hit(key: str, rate: str) -> int | None:
     """Count one hit on ``key``; return seconds to wait if over the limit, else None."""
     limit, period = parse_rate(rate)
     window = int(time.time() // period)
     cache_key = f"throttle:{key}:{window}"
-    # add() is a no-op when the key exists, so the window's expiry is set once.
-    cache.add(cache_key, 0, timeout=period + 1)
     try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add() and incr()
-        cache.add(cache_key, 1, timeout=period + 1)
-        count = 1
+        count = _count(cache_key, period)
+    except Exception as exc:  # the cache (Redis) is unreachable
+        logger.warning("throttle: cache unavailable (%s); counting in-process", exc)
+        count = _count_locally(cache_key, window)
     if count > limit:
         return max(1, int(period - (time.time() % period)))
     return None
@@ -69,7 +94,9 @@ class LoginThrottle(AtomicRateThrottle):
 
     def get_idents(self, request, view) -> list[str]:
         idents = [f"ip:{self.get_ident(request)}"]
-        username = request.data.get("username") if hasattr(request, "data") else None
+        data = getattr(request, "data", None)
+        # The body may be any JSON (a list, a string): the view refuses it with a 400.
+        username = data.get("username") if isinstance(data, dict) else None
         if isinstance(username, str) and username:
             idents.append(f"user:{username.lower()[:150]}")
         return idents

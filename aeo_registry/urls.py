@@ -13,3 +13,5 @@ urlpatterns = [
     path("api/v1/", include("stakeholders.urls")),
     path("api/v1/", include("accreditation.urls")),
 ]
+
+handler404 = "aeo_registry.api.not_found"

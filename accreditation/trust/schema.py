@@ -27,7 +27,9 @@ class MraRecognitionSerializer(serializers.Serializer):
 
 class TrustItemSerializer(serializers.Serializer):
     input = serializers.JSONField(help_text="The identifier as sent.")
-    id_type = serializers.CharField()
+    id_type = serializers.CharField(
+        allow_null=True, help_text="Null in an INVALID_FORMAT item sent without a string id_type."
+    )
     normalized = serializers.CharField(allow_null=True)
     match = serializers.ChoiceField(MATCHES)
     stakeholder_id = serializers.IntegerField(allow_null=True)

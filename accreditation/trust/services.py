@@ -415,7 +415,8 @@ def lookup_log_write(entries: list[dict[str, Any]], found: int | None = None) ->
             api_key_prefix=e["kp"] or "",
             as_of=parse_datetime(e["as_of"]) if e["as_of"] else None,
             item_count=e["n"],
-            identifiers=e["ids"],
+            # What callers sent, as sent, except NUL: PostgreSQL text cannot hold it.
+            identifiers=e["ids"].replace("\x00", ""),
             found=e.get("found", found),
         )
         for e in entries

@@ -26,8 +26,10 @@ from typing import Any
 
 import orjson
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.dispatch import receiver
 from django.utils import timezone
 
 from stakeholders.models import Identifier, Stakeholder
@@ -503,7 +505,7 @@ def render_item(
 def invalid_item(raw: Any, id_type: Any, message: str) -> dict[str, Any]:
     return {
         "input": raw,
-        "id_type": id_type,
+        "id_type": id_type if isinstance(id_type, str) else None,
         "normalized": None,
         "match": "INVALID_FORMAT",
         **NOT_FOUND_FIELDS,
@@ -687,6 +689,13 @@ def set_store(store: LocMemSnapshotStore | RedisSnapshotStore | None) -> None:
     _store = store
 
 
+@receiver(setting_changed)
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
+    # The store is built once from the settings; an override (tests) must rebuild it.
+    if setting in ("TRUST_SNAPSHOT_REDIS_URL", "TRUST_SNAPSHOT_TIMEOUT"):
+        set_store(None)
+
+
 # --- Stored form -------------------------------------------------------------------------------
 #
 # A snapshot is stored as ``<from_us>|<until_us>|<consent>|<built>|<fragment>\0<record>``:
@@ -793,7 +802,8 @@ def parse_as_of(raw: str | None) -> datetime | None:
     if timezone.is_naive(dt):
         dt = dt.replace(tzinfo=UTC)
     try:
-        dt.astimezone(UTC)
+        # In UTC: an offset such as -18:25 is valid ISO 8601 but not storable in PostgreSQL
+        # (the lookup log records as_of).
+        return dt.astimezone(UTC)
     except OverflowError:
         raise ValueError("This instant is outside the dates that can be answered.") from None
-    return dt

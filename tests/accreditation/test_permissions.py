@@ -132,3 +132,28 @@ def test_permission_matrix(endpoint, role, world, request, machine):
         assert response.status_code < 500
     else:
         assert response.status_code == expected, response.content[:300]
+
+
+# Multipart, so not in ENDPOINTS (JSON); tests/trust/test_permissions.py counts it as covered.
+MULTIPART_ENDPOINTS = [("post", A + "/documents/")]
+UPLOAD = {"owner": OK, "stranger": 404, **dict.fromkeys(STAFF, 403)}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_document_upload_permission_matrix(role, world, request, machine):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    if role == "anonymous":
+        client = APIClient()
+    elif role == "machine":
+        client = machine
+    else:
+        client = client_for(request.getfixturevalue(role))
+    upload = SimpleUploadedFile("policy.pdf", PDF, content_type="application/pdf")
+    response = client.post(_fill(A + "/documents/", world), {"file": upload}, format="multipart")
+    expected = UPLOAD.get(role, _default(role))
+    if expected == OK:
+        assert response.status_code not in (401, 403, 404, 405), response.content[:300]
+        assert response.status_code < 500
+    else:
+        assert response.status_code == expected, response.content[:300]
