@@ -6,6 +6,7 @@ lets bursts through; this one counts with a single atomic increment per request.
 
 import logging
 import threading
+import hashlib
 import time
 
 from django.core.cache import cache
@@ -98,7 +99,9 @@ class LoginThrottle(AtomicRateThrottle):
         # The body may be any JSON (a list, a string): the view refuses it with a 400.
         username = data.get("username") if isinstance(data, dict) else None
         if isinstance(username, str) and username:
-            idents.append(f"user:{username.lower()[:150]}")
+            # Hashed: whatever was typed becomes a short, safe cache key.
+            digest = hashlib.sha256(username.lower().encode("utf-8", "replace")).hexdigest()
+            idents.append(f"user:{digest[:32]}")
         return idents
 
 
