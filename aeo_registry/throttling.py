@@ -4,9 +4,9 @@ DRF's built-in throttles read a list, append and write it back, which races unde
 lets bursts through; this one counts with a single atomic increment per request.
 """
 
+import hashlib
 import logging
 import threading
-import hashlib
 import time
 
 from django.core.cache import cache

@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.apps import apps
 from django.core.cache import cache
 from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 
 from stakeholders.identifiers import IdentifierType, InvalidIdentifier, normalise
 from stakeholders.models import Identifier, Membership, Relationship, Role, Stakeholder
-from stakeholders.selectors import FieldChange, HistoryEntry, as_pk
+from stakeholders.selectors import HistoryEntry, as_pk, stakeholder_history
 
 from ..audit import audit_verify_chain
 from ..models import (
@@ -389,90 +388,9 @@ def stakeholder_for_dashboard(pk: int) -> Stakeholder:
     )
 
 
-_NOT_DIFFED = {"id", "created_at", "updated_at"}
-_HISTORY_ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "code"):  # django-countries Country
-        return value.code or None
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
-def _history_entries(
-    records: list, model: str, m2m_roles: dict[int, list[str]] | None = None
-) -> list[HistoryEntry]:
-    """Diff each historical record against the previous one of the same object, in Python.
-
-    The same entries as ``stakeholders.selectors.stakeholder_history``, without its two
-    queries per changed record (simple-history's ``diff_against`` reads the many-to-many
-    rows of both records): the role rows of every record come in one query instead.
-    """
-    if not records:
-        return []
-    fields = [
-        f
-        for f in records[0]._meta.fields
-        if f.name not in _NOT_DIFFED and not f.name.startswith("history_")
-    ]
-    previous: dict[int, Any] = {}
-    out: list[HistoryEntry] = []
-    for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
-        before = previous.get(record.id)
-        previous[record.id] = record
-        changes: list[FieldChange] = []
-        if before is not None and record.history_type == "~":
-            for f in fields:
-                old, new = _plain(getattr(before, f.attname)), _plain(getattr(record, f.attname))
-                if old != new:
-                    changes.append(FieldChange(f.name, old, new))
-            if m2m_roles is not None:
-                old_roles = m2m_roles.get(before.history_id, [])
-                new_roles = m2m_roles.get(record.history_id, [])
-                if old_roles != new_roles:
-                    changes.append(FieldChange("roles", old_roles, new_roles))
-            if not changes:
-                continue
-        if model == "identifier" and record.history_type != "~":
-            label = f"{record.type} {record.value}"
-            created = record.history_type == "+"
-            changes.append(
-                FieldChange("value", None if created else label, label if created else None)
-            )
-        out.append(
-            HistoryEntry(
-                at=record.history_date,
-                user=record.history_user.get_username() if record.history_user else None,
-                model=model,
-                object_id=record.id,
-                action=_HISTORY_ACTIONS[record.history_type],
-                changes=changes,
-            )
-        )
-    return out
-
-
-def stakeholder_field_history(stakeholder_id: int) -> list[HistoryEntry]:
-    """Who changed which field of a stakeholder (roles included) or of its identifiers, and
-    when, newest first; in four queries whatever the length of the history."""
-    own = list(Stakeholder.history.filter(id=stakeholder_id).select_related("history_user"))
-    through = apps.get_model("stakeholders", "HistoricalStakeholder_roles")
-    roles: dict[int, list[str]] = {}
-    for history_id, code in (
-        through.objects.filter(history__in=[r.history_id for r in own])
-        .order_by("role__code")
-        .values_list("history_id", "role__code")
-    ):
-        roles.setdefault(history_id, []).append(code)
-    identifiers = list(
-        Identifier.history.filter(stakeholder_id=stakeholder_id).select_related("history_user")
-    )
-    entries = _history_entries(own, "stakeholder", roles) + _history_entries(
-        identifiers, "identifier"
-    )
-    return sorted(entries, key=lambda e: e.at, reverse=True)
+def stakeholder_field_history(stakeholder: Stakeholder) -> list[HistoryEntry]:
+    """The registry's field-level history of a stakeholder, newest first."""
+    return stakeholder_history(stakeholder)[::-1]
 
 
 def applications_of(stakeholder_id: int) -> list[Application]:

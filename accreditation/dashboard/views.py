@@ -353,7 +353,7 @@ class StakeholderDashboardView(CustomsStaffRequiredMixin, View):
             "stakeholder": stakeholder,
             "relationships": selectors.relationships_of(stakeholder.pk),
             "history": [
-                _readable(entry) for entry in selectors.stakeholder_field_history(stakeholder.pk)
+                _readable(entry) for entry in selectors.stakeholder_field_history(stakeholder)
             ],
             "applications": [row(a) for a in selectors.applications_of(stakeholder.pk)],
             "authorisations": [
