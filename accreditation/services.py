@@ -1113,6 +1113,39 @@ def _apply_revocation(
     _changed(authorisation, "REVOKED")
 
 
+_MEASURES = {
+    "SUSPEND": (HearingSubject.SUSPENSION, _apply_suspension),
+    "REVOKE": (HearingSubject.REVOCATION, _apply_revocation),
+}
+
+
+def _measure_now_or_after_hearing(
+    authorisation: Authorisation,
+    kind: str,
+    chosen: list[str],
+    ground: str,
+    reason: str,
+    actor,
+    immediate: bool,
+    now: datetime,
+) -> MeasureResult:
+    """Apply the measure now if the holder asked, a supervisor acts immediately, or the holder
+    has been heard on it; otherwise open the hearing (UCC Art. 22(6)) and apply it later."""
+    subject, apply = _MEASURES[kind]
+    if _immediate_allowed(actor, ground, immediate) or _heard(authorisation, kind, now):
+        apply(authorisation, chosen, ground, reason, actor, now)
+        return MeasureResult(authorisation, True)
+    hearing = _open_hearing(
+        authorisation,
+        subject,
+        actor,
+        reason,
+        {"kind": kind, "types": chosen, "ground": ground, "reason": reason},
+        now,
+    )
+    return MeasureResult(authorisation, False, hearing)
+
+
 @transaction.atomic
 def authorisation_suspend(
     *,
@@ -1126,18 +1159,9 @@ def authorisation_suspend(
     authorisation = _lock_authorisation(authorisation_id)
     now = timezone.now()
     chosen, _ = _types_in(authorisation, types, AuthorisationStatus.ACTIVE, now)
-    if _immediate_allowed(actor, ground, immediate) or _heard(authorisation, "SUSPEND", now):
-        _apply_suspension(authorisation, chosen, ground, reason, actor, now)
-        return MeasureResult(authorisation, True)
-    hearing = _open_hearing(
-        authorisation,
-        HearingSubject.SUSPENSION,
-        actor,
-        reason,
-        {"kind": "SUSPEND", "types": chosen, "ground": ground, "reason": reason},
-        now,
+    return _measure_now_or_after_hearing(
+        authorisation, "SUSPEND", chosen, ground, reason, actor, immediate, now
     )
-    return MeasureResult(authorisation, False, hearing)
 
 
 @transaction.atomic
@@ -1163,18 +1187,9 @@ def authorisation_revoke(
         raise ValidationError({"types": f"Not held or already revoked: {', '.join(bad)}."})
     if any(rows[t].valid_from > now for t in chosen):
         raise ConflictError("The authorisation is not yet effective.", code="not_yet_effective")
-    if _immediate_allowed(actor, ground, immediate) or _heard(authorisation, "REVOKE", now):
-        _apply_revocation(authorisation, chosen, ground, reason, actor, now)
-        return MeasureResult(authorisation, True)
-    hearing = _open_hearing(
-        authorisation,
-        HearingSubject.REVOCATION,
-        actor,
-        reason,
-        {"kind": "REVOKE", "types": chosen, "ground": ground, "reason": reason},
-        now,
+    return _measure_now_or_after_hearing(
+        authorisation, "REVOKE", chosen, ground, reason, actor, immediate, now
     )
-    return MeasureResult(authorisation, False, hearing)
 
 
 @transaction.atomic

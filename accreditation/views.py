@@ -1,10 +1,17 @@
 """HTTP endpoints of the accreditation workflow. Views are thin: permission, visibility
 (selectors, 404 for what is not yours), validation (serializers), then one service call."""
 
+from collections.abc import Callable
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -377,12 +384,16 @@ MEASURE_RESPONSES = {
 }
 
 
-class AuthorisationSuspendView(_AuthorisationAction):
-    @extend_schema(request=serializers.SuspendSerializer, responses=MEASURE_RESPONSES)
+class _AuthorisationMeasureView(_AuthorisationAction):
+    # Suspension and revocation share their shape; subclasses name the serializer and service.
+
+    measure_serializer: type
+    measure: Callable
+
     def post(self, request, pk: int):
         self.authorisation(request, pk)
-        data = _valid(serializers.SuspendSerializer, request)
-        result = services.authorisation_suspend(
+        data = _valid(self.measure_serializer, request)
+        result = self.measure(
             authorisation_id=pk,
             actor=request.user,
             types=data.get("types"),
@@ -393,20 +404,26 @@ class AuthorisationSuspendView(_AuthorisationAction):
         return _measure_response(result, 200 if result.applied else 202)
 
 
-class AuthorisationRevokeView(_AuthorisationAction):
-    @extend_schema(request=serializers.RevokeSerializer, responses=MEASURE_RESPONSES)
-    def post(self, request, pk: int):
-        self.authorisation(request, pk)
-        data = _valid(serializers.RevokeSerializer, request)
-        result = services.authorisation_revoke(
-            authorisation_id=pk,
-            actor=request.user,
-            types=data.get("types"),
-            ground=data["ground"],
-            reason=data["reason"],
-            immediate=data["immediate"],
-        )
-        return _measure_response(result, 200 if result.applied else 202)
+@extend_schema_view(
+    post=extend_schema(request=serializers.SuspendSerializer, responses=MEASURE_RESPONSES)
+)
+class AuthorisationSuspendView(_AuthorisationMeasureView):
+    """Suspend held types: applied now (200) at the holder's request or when a supervisor acts
+    immediately, otherwise once the holder has been heard (202)."""
+
+    measure_serializer = serializers.SuspendSerializer
+    measure = staticmethod(services.authorisation_suspend)
+
+
+@extend_schema_view(
+    post=extend_schema(request=serializers.RevokeSerializer, responses=MEASURE_RESPONSES)
+)
+class AuthorisationRevokeView(_AuthorisationMeasureView):
+    """Revoke held types: applied now (200) when a supervisor acts immediately, otherwise once
+    the holder has been heard (202)."""
+
+    measure_serializer = serializers.RevokeSerializer
+    measure = staticmethod(services.authorisation_revoke)
 
 
 class AuthorisationReinstateView(_AuthorisationAction):
