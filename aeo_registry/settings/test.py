@@ -16,3 +16,5 @@ TRUST_LOOKUP_LOG_ASYNC = False
 # Tasks run in the test process unless a test needs the broker: the integration tests start a
 # real worker (with CELERY_TASK_ALWAYS_EAGER=false) and switch the test process off eager too.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)  # noqa: F405
+# Tests never run collectstatic: let WhiteNoise look files up as it does in DEBUG.
+WHITENOISE_AUTOREFRESH = True
