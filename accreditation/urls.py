@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from . import views
 
@@ -52,5 +52,4 @@ urlpatterns = [
     ),
     path("infringements/", views.InfringementListCreateView.as_view(), name="infringement-list"),
     path("audit/", views.AuditEventListView.as_view(), name="audit-list"),
-    path("trust/", include("accreditation.trust.urls")),
 ]

@@ -4,6 +4,8 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
+    # The trust lookups are the hot path: they resolve first, not after every other route.
+    path("api/v1/trust/", include("accreditation.trust.urls")),
     path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
     path("admin/", admin.site.urls),
     path("dashboard/", include("accreditation.dashboard.urls")),

@@ -1,4 +1,4 @@
-"""Trust lookup URLs, mounted at /api/v1/trust/."""
+"""Trust lookup URLs, mounted at /api/v1/trust/ first in the root URLconf (the hot path)."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
