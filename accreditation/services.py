@@ -1364,12 +1364,9 @@ def _close_authorisation_hearing(hearing_id: int, now: datetime) -> bool:
         if rows[t].valid_from < at
         and (rows[t].status == wanted if wanted else rows[t].status != AuthorisationStatus.REVOKED)
     ]
-    if types and measure["kind"] == "SUSPEND":
-        _apply_suspension(
-            authorisation, types, measure["ground"], measure["reason"], hearing.opened_by, at
-        )
-    elif types:
-        _apply_revocation(
+    if types:
+        _, apply = _MEASURES[measure["kind"]]
+        apply(
             authorisation,
             types,
             measure.get("ground", ""),
