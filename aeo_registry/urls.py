@@ -3,8 +3,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accreditation.trust.urls import single_lookup
+
 urlpatterns = [
     # The trust lookups are the hot path: they resolve first, not after every other route.
+    single_lookup,
     path("api/v1/trust/", include("accreditation.trust.urls")),
     path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
     path("admin/", admin.site.urls),

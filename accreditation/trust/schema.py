@@ -13,6 +13,7 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from aeo_registry.api import ErrorSerializer
+from stakeholders.identifiers import IdentifierType
 
 MATCHES = ["FOUND", "NOT_FOUND", "INVALID_FORMAT"]
 STATUSES = ["ACTIVE", "SUSPENDED", "REVOKED", "NONE"]
@@ -158,12 +159,20 @@ ERRORS = {
 }
 
 
+class UndocumentedDoc(APIView):
+    """Routes left out of the schema (a second route to an operation already documented)."""
+
+    schema = None
+
+
 class SingleLookupDoc(APIView):
     @extend_schema(
         operation_id="trust_single_lookup",
         tags=["trust"],
         parameters=[
-            OpenApiParameter("id_type", OpenApiTypes.STR, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "id_type", OpenApiTypes.STR, OpenApiParameter.PATH, enum=IdentifierType.values
+            ),
             OpenApiParameter("value", OpenApiTypes.STR, OpenApiParameter.PATH),
             AS_OF,
         ],

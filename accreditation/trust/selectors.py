@@ -9,9 +9,9 @@ database answers, or :class:`TrustUnavailable` (HTTP 503) is raised.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -69,7 +69,8 @@ class Caller:
 
 
 def new_lookup_ref() -> str:
-    return uuid.uuid4().hex
+    """128 random bits as 32 hex digits (uuid4().hex's form, at a fifth of its cost)."""
+    return os.urandom(16).hex()
 
 
 class _LocalWindowCounter:
@@ -94,8 +95,11 @@ class _LocalWindowCounter:
 local_counter = _LocalWindowCounter()
 
 
+_parse_rate = lru_cache(maxsize=64)(parse_rate)  # a handful of rates, parsed per request
+
+
 def _throttle_window(rate: str) -> tuple[int, int, int]:
-    limit, period = parse_rate(rate)
+    limit, period = _parse_rate(rate)
     now = time.time()
     window = int(now // period)
     wait = max(1, int(period - (now % period)))
@@ -138,7 +142,7 @@ def resolve(
             [redis_key(k) for k in unique],
             throttle_key=throttle_key,
             throttle_amount=amount,
-            throttle_ttl=parse_rate(caller.rate)[1] + 1 if throttle_key else 60,
+            throttle_ttl=_parse_rate(caller.rate)[1] + 1 if throttle_key else 60,
             log_entry=orjson.dumps(log_entry) if log_entry and store.queues_log else None,
         )
         values, count = result.values, result.count
@@ -230,8 +234,8 @@ def lookup_serialised(
     at_us = to_us(at)
     viewer = caller.viewer
     machine = not (viewer.staff or viewer.operator)
-    now = iso(timezone.now())
-    oldest = now
+    now = None  # the instant of the answer, for items that have no snapshot (NOT_FOUND)
+    oldest = None
     found = 0
     out: list[bytes] = []
     stored = resolved.stored
@@ -247,20 +251,22 @@ def lookup_serialised(
             if fast is not None:
                 out.append(fast[0])
                 found += 1
-                if fast[1] < oldest:
+                if oldest is None or fast[1] < oldest:
                     oldest = fast[1]
                 continue
         record = resolved.record(key)
+        if record is None and now is None:
+            now = iso(timezone.now())
         item = render_item(
             record, raw=raw, id_type=key[0], normalized=key[1], at=at, at_us=at_us,
             viewer=viewer, data_as_of=None if record else now,
         )  # fmt: skip
         if item["match"] == "FOUND":
             found += 1
-            if item["data_as_of"] < oldest:
+            if oldest is None or item["data_as_of"] < oldest:
                 oldest = item["data_as_of"]
         out.append(orjson.dumps(item))
-    return out, oldest, found, resolved
+    return out, oldest or now or iso(timezone.now()), found, resolved
 
 
 def oldest_data_as_of(items: list[dict[str, Any]]) -> str:

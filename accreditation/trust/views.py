@@ -256,7 +256,8 @@ def trust_single_lookup(request: HttpRequest, id_type: str, value: str) -> HttpR
     if request.method not in ("GET", "HEAD"):
         return _method_not_allowed("GET, HEAD")
     caller = _caller(request)
-    as_of = _as_of(request.GET.get("as_of"))
+    # request.GET builds a QueryDict; most lookups have no query string to parse.
+    as_of = _as_of(request.GET.get("as_of")) if request.META.get("QUERY_STRING") else None
     key, error = selectors.parse_item(id_type, value)
     if key is None:
         field = "id_type" if error and error.startswith("Unknown identifier type") else "value"
@@ -271,6 +272,11 @@ def trust_single_lookup(request: HttpRequest, id_type: str, value: str) -> HttpR
     return HttpResponse(
         body, status=200 if found else 404, content_type="application/json", headers=headers
     )
+
+
+def trust_single_lookup_any_type(request: HttpRequest, id_type: str, value: str) -> HttpResponse:
+    """The single lookup's route for types no known one matches: the same view, a 400."""
+    return trust_single_lookup(request, id_type, value)
 
 
 @_refusals
