@@ -6,7 +6,7 @@ CPU 0 to itself, as it would have its own cores in production: wrk and a Redis s
 the benchmark (empty, nothing saved, stopped for real for the "Redis down" figures) share
 CPU 1. PostgreSQL is the one configured.
 
-Every scenario runs BENCH_RUNS times (default 3), interleaved with the bare view; a ratio is
+Every scenario runs BENCH_RUNS times (default 5), interleaved with the bare view; a ratio is
 the median over rounds of the scenario's throughput to the bare view's in the same round, so
 the machine's drift between rounds (steal time, I/O) cancels out. Prints the figures of
 issue 4 and writes them as JSON to bench/results/.
@@ -15,7 +15,7 @@ Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/aeo_
 database is created if missing and its registry tables are EMPTIED), BENCH_REDIS_URL (an
 existing Redis to use instead of starting one; its BENCH_REDIS_DBS, default 10,11,12 for
 broker, cache and snapshots, are used and flushed of trust keys), BENCH_SECONDS (per run,
-default 5), BENCH_RUNS (default 3), BENCH_BIG (default 1000000), BENCH_SMALL (default
+default 5), BENCH_RUNS (default 5), BENCH_BIG (default 1000000), BENCH_SMALL (default
 10000), BENCH_CONNECTIONS (default 16).
 """
 
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PORT = int(os.environ.get("BENCH_PORT", "18477"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
-RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 SMALL = int(os.environ.get("BENCH_SMALL", "10000"))
 BIG = int(os.environ.get("BENCH_BIG", "1000000"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
@@ -190,9 +190,12 @@ def rounds(scenarios: dict[str, tuple[list[str], str | None]]) -> dict[str, dict
     for paths, header in scenarios.values():
         wrk(paths, header, seconds=1)  # warm-up
     results: dict[str, list[dict[str, float]]] = {name: [] for name in scenarios}
+    order = list(scenarios)
     for _ in range(RUNS):
-        for name, (paths, header) in scenarios.items():
+        for name in order:
+            paths, header = scenarios[name]
             results[name].append(wrk(paths, header))
+        order.reverse()  # no scenario always runs first or last in a round
     reference = results[next(iter(scenarios))]
     out = {}
     for name, runs in results.items():
@@ -290,7 +293,7 @@ def suspension_visibility(api_key: str, holders: list[int], tries: int = 7) -> l
     from accreditation.signals import authorisation_changed
 
     worker = subprocess.Popen(
-        ["taskset", "-c", "0", str(BIN / "celery"), "-A", "aeo_registry", "worker",
+        ["taskset", "-c", "0", str(BIN / "celery"), "-A", "aeo_registry", "--quiet", "worker",
          "-P", "solo", "--without-gossip", "--without-mingle", "--without-heartbeat",
          "--loglevel", "WARNING"],
         cwd=ROOT, env=os.environ.copy(), start_new_session=True,
@@ -429,7 +432,7 @@ def measure(own_redis: OwnRedis | None) -> int:
     if own_redis:
         log("Redis stopped; server up without it")
         own_redis.stop()
-        server = Server()
+        server = Server({"LOG_LEVEL": "ERROR"})  # not a warning per process per second
     else:
         log("server up with the snapshot store on a closed port (Redis down)")
         server = Server({"TRUST_SNAPSHOT_REDIS_URL": CLOSED_PORT_REDIS})
