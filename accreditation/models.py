@@ -10,6 +10,8 @@ from django.db.models import Q
 
 from stakeholders.models import Stakeholder
 
+from .trust.delivery import validate_webhook_url
+
 
 class AeoType(models.TextChoices):
     AEOC = "AEOC", "AEO – customs simplifications"
@@ -741,7 +743,11 @@ class WebhookSubscription(models.Model):
     """A staff-registered endpoint that receives every change-feed entry, signed."""
 
     name = models.CharField(max_length=100)
-    url = models.URLField(max_length=500)
+    url = models.URLField(
+        max_length=500,
+        validators=[validate_webhook_url],
+        help_text="http(s); a public host, or one listed in TRUST_WEBHOOK_ALLOWED_HOSTS.",
+    )
     secret = models.CharField(max_length=128, help_text="HMAC-SHA256 key shared with the receiver.")
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(

@@ -9,8 +9,6 @@ import hmac
 import io
 import logging
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -40,6 +38,7 @@ from ..models import (
     WebhookDeliveryStatus,
     WebhookSubscription,
 )
+from . import delivery
 from .snapshots import Key, complete_marker_key, compute_records, get_store, write_records
 
 logger = logging.getLogger(__name__)
@@ -300,17 +299,8 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, 6 * 3600))
 
 
-def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-
-
 # The transport is a module attribute so tests can observe what is sent.
-webhook_transport: Callable[[str, bytes, dict[str, str], float], int] = _post
+webhook_transport: Callable[[str, bytes, dict[str, str], float], int] = delivery.post
 
 
 def webhook_deliver(delivery_pk: int) -> bool:

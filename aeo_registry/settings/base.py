@@ -300,6 +300,9 @@ TRUST_LOOKUP_LOG_RETENTION_DAYS = env.int("TRUST_LOOKUP_LOG_RETENTION_DAYS", def
 TRUST_WEBHOOK_TIMEOUT = env.float("TRUST_WEBHOOK_TIMEOUT", default=5.0)
 TRUST_WEBHOOK_MAX_ATTEMPTS = env.int("TRUST_WEBHOOK_MAX_ATTEMPTS", default=10)
 TRUST_WEBHOOK_BACKOFF_SECONDS = env.int("TRUST_WEBHOOK_BACKOFF_SECONDS", default=30)
+# Hosts webhooks may be sent to (".example.org" admits subdomains). Empty: any public host.
+# A listed host may be on a private network; an unlisted one must resolve to public addresses.
+TRUST_WEBHOOK_ALLOWED_HOSTS = env.list("TRUST_WEBHOOK_ALLOWED_HOSTS", default=[])
 MRA_EXPORT_DIR = env.str("MRA_EXPORT_DIR", default=str(BASE_DIR / "var" / "mra"))
 CELERY_BEAT_SCHEDULE.update(
     {
