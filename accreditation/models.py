@@ -532,11 +532,18 @@ class HearingSubject(models.TextChoices):
     REVOCATION = "REVOCATION", "Proposed revocation of an authorisation"
 
 
+class HearingOutcome(models.TextChoices):
+    APPLIED = "APPLIED", "The proposed measure was applied at the deadline"
+    WITHDRAWN = "WITHDRAWN", "Customs withdrew the proposed measure"
+    LAPSED = "LAPSED", "Nothing to apply: the status had changed meanwhile"
+
+
 class Hearing(models.Model):
     """The right to be heard (UCC Art. 22(6)): grounds sent, comments awaited until a deadline.
 
     For an authorisation the proposed measure is kept in ``measure`` and applied when the
-    hearing closes (the sweep, at the deadline).
+    hearing closes (the sweep, at the deadline), unless customs withdraw it before, for
+    instance persuaded by the holder's comments; ``outcome`` says which.
     """
 
     subject = models.CharField(max_length=12, choices=HearingSubject.choices)
@@ -559,6 +566,21 @@ class Hearing(models.Model):
     )
     responded_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    outcome = models.CharField(
+        max_length=10,
+        choices=HearingOutcome.choices,
+        blank=True,
+        help_text="For a proposed suspension or revocation, once the hearing is closed.",
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who withdrew the measure; empty when the deadline closed the hearing.",
+    )
+    closing_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["opened_at", "id"]

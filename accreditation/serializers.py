@@ -106,6 +106,12 @@ class RevokeSerializer(serializers.Serializer):
     immediate = serializers.BooleanField(default=False)
 
 
+class WithdrawMeasureSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=20_000, help_text="Why the measure is dropped; sent to the holder."
+    )
+
+
 class ReinstateSerializer(serializers.Serializer):
     types = serializers.ListField(
         child=serializers.ChoiceField(choices=[AeoType.AEOC, AeoType.AEOS]),
@@ -171,6 +177,8 @@ class HearingSerializer(serializers.ModelSerializer):
             "comments",
             "responded_at",
             "closed_at",
+            "outcome",
+            "closing_reason",
         ]
 
 

@@ -43,6 +43,7 @@ from .models import (
     Document,
     Finding,
     Hearing,
+    HearingOutcome,
     HearingSubject,
     Infringement,
     InfringementSeverity,
@@ -967,7 +968,7 @@ def _immediate_allowed(actor, ground: str, immediate: bool) -> bool:
     return immediate
 
 
-def _heard(authorisation: Authorisation, kind: str, now: datetime) -> bool:
+def _heard(authorisation: Authorisation, kind: str, now: datetime, actor) -> bool:
     """The holder has commented on this kind of measure: staff may now apply it (repeating
     the request) without waiting for the deadline. Closes that hearing."""
     hearing = (
@@ -977,7 +978,9 @@ def _heard(authorisation: Authorisation, kind: str, now: datetime) -> bool:
     )
     if hearing is None or hearing.measure.get("kind") != kind:
         return False
-    Hearing.objects.filter(pk=hearing.pk).update(closed_at=now)
+    Hearing.objects.filter(pk=hearing.pk).update(
+        closed_at=now, outcome=HearingOutcome.APPLIED, closed_by=actor
+    )
     return True
 
 
@@ -1132,7 +1135,7 @@ def _measure_now_or_after_hearing(
     """Apply the measure now if the holder asked, a supervisor acts immediately, or the holder
     has been heard on it; otherwise open the hearing (UCC Art. 22(6)) and apply it later."""
     subject, apply = _MEASURES[kind]
-    if _immediate_allowed(actor, ground, immediate) or _heard(authorisation, kind, now):
+    if _immediate_allowed(actor, ground, immediate) or _heard(authorisation, kind, now, actor):
         apply(authorisation, chosen, ground, reason, actor, now)
         return MeasureResult(authorisation, True)
     hearing = _open_hearing(
@@ -1296,6 +1299,43 @@ def authorisation_hearing_respond(*, authorisation_id: int, actor, comments: str
     return hearing
 
 
+@transaction.atomic
+def authorisation_withdraw_measure(*, authorisation_id: int, actor, reason: str) -> Hearing:
+    """Customs drop a proposed suspension or revocation before its hearing closes, for
+    instance persuaded by the holder's comments: the hearing closes and nothing is applied."""
+    authorisation = _lock_authorisation(authorisation_id)
+    hearing = (
+        Hearing.objects.select_for_update()
+        .filter(authorisation=authorisation, closed_at__isnull=True)
+        .first()
+    )
+    if hearing is None:
+        raise ConflictError(
+            "No proposed suspension or revocation is pending on this authorisation.",
+            code="no_pending_measure",
+        )
+    now = timezone.now()
+    Hearing.objects.filter(pk=hearing.pk).update(
+        closed_at=now, outcome=HearingOutcome.WITHDRAWN, closed_by=actor, closing_reason=reason
+    )
+    hearing.refresh_from_db()
+    _audit(
+        actor,
+        "authorisation.measure_withdrawn",
+        authorisation,
+        before={"hearing": hearing.pk, "measure": hearing.measure},
+        after={"reason": reason, "holder_commented": hearing.responded_at is not None},
+        legal_basis="UCC Art. 22(6)",
+    )
+    kind = "suspension" if hearing.measure.get("kind") == "SUSPEND" else "revocation"
+    notify_members(
+        authorisation.holder_id,
+        f"AEO authorisation {authorisation.number}: proposed {kind} withdrawn",
+        f"Customs have withdrawn the proposed {kind}; your authorisation is unchanged.\n\n{reason}",
+    )
+    return hearing
+
+
 # --- the clock sweep -------------------------------------------------------------------------
 
 
@@ -1352,7 +1392,6 @@ def _close_authorisation_hearing(hearing_id: int, now: datetime) -> bool:
     if hearing is None:
         return False
     authorisation = _lock_authorisation(hearing.authorisation_id)
-    Hearing.objects.filter(pk=hearing.pk).update(closed_at=hearing.deadline)
     measure = hearing.measure
     rows = _open_intervals(authorisation)
     at = hearing.deadline
@@ -1364,6 +1403,10 @@ def _close_authorisation_hearing(hearing_id: int, now: datetime) -> bool:
         if rows[t].valid_from < at
         and (rows[t].status == wanted if wanted else rows[t].status != AuthorisationStatus.REVOKED)
     ]
+    Hearing.objects.filter(pk=hearing.pk).update(
+        closed_at=hearing.deadline,
+        outcome=HearingOutcome.APPLIED if types else HearingOutcome.LAPSED,
+    )
     if types:
         _, apply = _MEASURES[measure["kind"]]
         apply(

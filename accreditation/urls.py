@@ -50,6 +50,10 @@ urlpatterns = [
         "authorisations/<int:pk>/hearing-response/",
         views.AuthorisationHearingResponseView.as_view(),
     ),
+    path(
+        "authorisations/<int:pk>/withdraw-measure/",
+        views.AuthorisationWithdrawMeasureView.as_view(),
+    ),
     path("infringements/", views.InfringementListCreateView.as_view(), name="infringement-list"),
     path("audit/", views.AuditEventListView.as_view(), name="audit-list"),
 ]

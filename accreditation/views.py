@@ -441,9 +441,26 @@ class AuthorisationReinstateView(_AuthorisationAction):
         return Response(serializers.AuthorisationSerializer(authorisation).data)
 
 
+class AuthorisationWithdrawMeasureView(_AuthorisationAction):
+    @extend_schema(
+        request=serializers.WithdrawMeasureSerializer,
+        responses={200: serializers.HearingSerializer, **ERRORS},
+        summary="Withdraw the proposed suspension or revocation before its hearing closes.",
+        description="Closes the open hearing with outcome WITHDRAWN: nothing is applied, the "
+        "holder is told why. 409 when no measure is pending.",
+    )
+    def post(self, request, pk: int):
+        self.authorisation(request, pk)
+        data = _valid(serializers.WithdrawMeasureSerializer, request)
+        hearing = services.authorisation_withdraw_measure(
+            authorisation_id=pk, actor=request.user, reason=data["reason"]
+        )
+        return Response(serializers.HearingSerializer(hearing).data)
+
+
 class AuthorisationExtendSuspensionView(_AuthorisationAction):
     @extend_schema(
-        request=serializers.ReinstateSerializer,
+        request=serializers.ReasonSerializer,
         responses={200: serializers.AuthorisationSerializer, **ERRORS},
         summary="Extend the running suspension once (+30 days in EU_UCC).",
     )

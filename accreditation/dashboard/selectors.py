@@ -338,9 +338,9 @@ def authorisation_for_dashboard(pk: int) -> Authorisation:
             ),
             Prefetch(
                 "hearings",
-                queryset=Hearing.objects.select_related("opened_by", "responded_by").order_by(
-                    "opened_at", "id"
-                ),
+                queryset=Hearing.objects.select_related(
+                    "opened_by", "responded_by", "closed_by"
+                ).order_by("opened_at", "id"),
             ),
             Prefetch(
                 "suspensions",

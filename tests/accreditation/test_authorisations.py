@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.db import transaction
+from django.test import Client
 from django.utils import timezone
 
 from accreditation import services
@@ -220,3 +221,84 @@ def test_after_the_holders_comments_staff_may_apply_the_measure(effective, offic
     assert applied.status_code == 200
     assert applied.json()["authorisation"]["statuses"] == {"AEOC": "ACTIVE", "AEOS": "SUSPENDED"}
     assert Hearing.objects.get(authorisation=effective).closed_at is not None
+
+
+def test_staff_withdraw_a_proposed_measure_after_the_holders_comments(
+    effective, officer, owner, changes, mailoutbox, django_capture_on_commit_callbacks
+):
+    from accreditation.models import AuditEvent
+    from accreditation.tasks import clock_sweep_task
+
+    staff = client_for(officer)
+    url = f"/api/v1/authorisations/{effective.pk}"
+    payload = {"types": ["AEOS"], "ground": "CONDITIONS_NOT_MET", "reason": "Fences broken."}
+    assert staff.post(f"{url}/suspend/", payload, format="json").status_code == 202
+    client_for(owner).post(
+        f"{url}/hearing-response/", {"comments": "Repaired, photos attached."}, format="json"
+    )
+    assert client_for(owner).post(f"{url}/withdraw-measure/", {"reason": "x"}).status_code == 403
+    assert staff.post(f"{url}/withdraw-measure/", {}, format="json").status_code == 400
+
+    with django_capture_on_commit_callbacks(execute=True):  # the notification's outbox
+        withdrawn = staff.post(
+            f"{url}/withdraw-measure/", {"reason": "Repairs verified on site."}, format="json"
+        )
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["outcome"] == "WITHDRAWN"
+    assert withdrawn.json()["closing_reason"] == "Repairs verified on site."
+    hearing = Hearing.objects.get(authorisation=effective)
+    assert hearing.closed_by == officer and hearing.closed_at is not None
+    event = AuditEvent.objects.get(action="authorisation.measure_withdrawn")
+    assert event.actor == officer and event.after["holder_commented"] is True
+    assert [m.subject for m in mailoutbox if owner.email in m.to] == [
+        f"AEO authorisation {effective.number}: proposed suspension withdrawn"
+    ]
+
+    # The deadline passes: nothing is applied, and there is nothing left to withdraw.
+    with time_machine.travel(timezone.now() + timedelta(days=40), tick=False):
+        clock_sweep_task()
+    effective.refresh_from_db()
+    assert client_for(officer).get(f"{url}/").json()["statuses"] == {
+        "AEOC": "ACTIVE",
+        "AEOS": "ACTIVE",
+    }
+    assert "SUSPENDED" not in [change for change, _ in changes]
+    again = staff.post(f"{url}/withdraw-measure/", {"reason": "again"}, format="json")
+    assert again.status_code == 409 and again.json()["code"] == "no_pending_measure"
+
+    browser = Client()
+    browser.force_login(officer)
+    page = browser.get(f"/dashboard/authorisations/{effective.pk}/").content.decode()
+    assert "Customs withdrew the proposed measure by oscar" in page
+    assert "Repairs verified on site." in page
+
+
+def test_a_hearing_records_how_it_closed(effective, officer, supervisor, owner):
+    from accreditation.tasks import clock_sweep_task
+
+    url = f"/api/v1/authorisations/{effective.pk}"
+    suspend = {"types": ["AEOS"], "ground": "CONDITIONS_NOT_MET", "reason": "Fences broken."}
+    client_for(officer).post(f"{url}/suspend/", suspend, format="json")
+    with time_machine.travel(timezone.now() + timedelta(days=40), tick=False):
+        clock_sweep_task()  # the deadline applies it
+        first = Hearing.objects.get(authorisation=effective)
+        assert (first.outcome, first.closed_by) == ("APPLIED", None)
+        revoke = {"reason": "Not remedied."}
+        client_for(officer).post(f"{url}/revoke/", revoke, format="json")
+        client_for(owner).post(f"{url}/hearing-response/", {"comments": "c"}, format="json")
+        assert client_for(officer).post(f"{url}/revoke/", revoke, format="json").status_code == 200
+    second = Hearing.objects.filter(authorisation=effective).last()
+    assert (second.outcome, second.closed_by) == ("APPLIED", officer)
+
+
+def test_a_measure_overtaken_before_its_deadline_lapses(effective, officer, supervisor):
+    from accreditation.tasks import clock_sweep_task
+
+    url = f"/api/v1/authorisations/{effective.pk}"
+    proposed = {"types": ["AEOS"], "ground": "CONDITIONS_NOT_MET", "reason": "Fences broken."}
+    client_for(officer).post(f"{url}/suspend/", proposed, format="json")
+    urgent = {**proposed, "ground": "INVESTIGATION", "immediate": True, "reason": "Seizure."}
+    assert client_for(supervisor).post(f"{url}/suspend/", urgent, format="json").status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(days=40), tick=False):
+        clock_sweep_task()
+    assert Hearing.objects.get(authorisation=effective).outcome == "LAPSED"

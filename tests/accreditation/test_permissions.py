@@ -60,6 +60,7 @@ ENDPOINTS = [
     ("post", Z + "/extend-suspension/", {"reason": "r"}, dict.fromkeys(STAFF, OK)),
     ("post", Z + "/hearing-response/", {"comments": "c"},
      {"owner": OK, "stranger": 404, **dict.fromkeys(STAFF, 403)}),
+    ("post", Z + "/withdraw-measure/", {"reason": "r"}, dict.fromkeys(STAFF, OK)),
     ("get", "/api/v1/infringements/", None, dict.fromkeys(STAFF, OK)),
     ("post", "/api/v1/infringements/", {"stakeholder": "{stakeholder}", "date": "2025-01-02",
                                         "severity": "MINOR", "description": "d", "source": "s"},
