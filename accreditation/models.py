@@ -301,6 +301,9 @@ class OutboxMessage(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_error = models.TextField(blank=True)
+    claimed_by = models.CharField(
+        max_length=64, blank=True, help_text="The Celery task holding the claim, if any."
+    )
 
     class Meta:
         ordering = ["id"]

@@ -18,8 +18,9 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import OutboxMessage
@@ -29,8 +30,12 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[dict], None]
 _HANDLERS: dict[str, Handler] = {}
 
-# A claimed message is not picked again for this long (the handler is running or died).
-CLAIM_LEASE = timedelta(minutes=5)
+# A claimed message is not picked again for this long (the handler is running or died):
+# longer than a task may run (the hard time limit kills it), so a live handler is never
+# doubled. A worker that dies does not hold it that long: the broker redelivers its
+# unacknowledged task (acks_late, reject_on_worker_lost) under the same task id, and that
+# redelivery takes the claim over at once (see outbox_process).
+CLAIM_LEASE = timedelta(seconds=(settings.CELERY_TASK_TIME_LIMIT or 600) + 60)
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -67,12 +72,23 @@ def _backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=2**attempts), MAX_BACKOFF)
 
 
-def outbox_process(message_id: int) -> bool:
-    """Claim and run one message. Returns True if this call ran it to success."""
+def outbox_process(message_id: int, claimant: str = "") -> bool:
+    """Claim and run one message. Returns True if this call ran it to success.
+
+    ``claimant`` is the Celery task id running it. The same id claiming again means the broker
+    redelivered that task because the worker running it was lost (a live one cannot still be
+    running it: the broker's visibility timeout is longer than the task time limit), so the
+    claim is taken over instead of waiting for the lease to run out.
+    """
     now = timezone.now()
-    claimed = OutboxMessage.objects.filter(
-        pk=message_id, processed_at__isnull=True, available_at__lte=now
-    ).update(available_at=now + CLAIM_LEASE, attempts=F("attempts") + 1)
+    due = Q(available_at__lte=now)
+    if claimant:
+        due |= Q(claimed_by=claimant)
+    claimed = (
+        OutboxMessage.objects.filter(pk=message_id, processed_at__isnull=True)
+        .filter(due)
+        .update(available_at=now + CLAIM_LEASE, attempts=F("attempts") + 1, claimed_by=claimant)
+    )
     if not claimed:
         return False  # already done, not due yet, or another worker holds it
     message = OutboxMessage.objects.get(pk=message_id)
@@ -86,9 +102,12 @@ def outbox_process(message_id: int) -> bool:
         OutboxMessage.objects.filter(pk=message_id).update(
             available_at=timezone.now() + _backoff(message.attempts),
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            claimed_by="",
         )
         return False
-    OutboxMessage.objects.filter(pk=message_id).update(processed_at=timezone.now(), last_error="")
+    OutboxMessage.objects.filter(pk=message_id).update(
+        processed_at=timezone.now(), last_error="", claimed_by=""
+    )
     return True
 
 

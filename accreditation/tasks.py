@@ -12,9 +12,9 @@ from .outbox import outbox_handler, outbox_pending_ids, outbox_process
 logger = get_task_logger(__name__)
 
 
-@shared_task(name="accreditation.outbox_process")
-def outbox_process_task(message_id: int) -> bool:
-    return outbox_process(message_id)
+@shared_task(name="accreditation.outbox_process", bind=True)
+def outbox_process_task(self, message_id: int) -> bool:
+    return outbox_process(message_id, claimant=self.request.id or "")
 
 
 @shared_task(name="accreditation.outbox_relay")

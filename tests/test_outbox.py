@@ -78,3 +78,24 @@ def test_broker_down_at_commit_loses_nothing(calls, monkeypatch):
 def test_unknown_topic_is_refused():
     with pytest.raises(ValueError):
         outbox.outbox_enqueue("no.such.topic", {})
+
+
+def test_a_redelivered_task_takes_over_the_claim_of_the_worker_that_died(calls):
+    """The broker redelivers an unacknowledged task under the same id only when the worker
+    running it was lost; anyone else waits for the claim's lease."""
+    with transaction.atomic():
+        message = OutboxMessage.objects.create(
+            topic="test.record", payload={"n": 4}, available_at=timezone.now()
+        )
+    # A worker claimed it as task "t-1" and died before finishing.
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        available_at=timezone.now() + outbox.CLAIM_LEASE, attempts=1, claimed_by="t-1"
+    )
+    assert outbox.outbox_process(message.pk, claimant="t-2") is False  # another task
+    assert outbox_relay_task() == 0  # the relay
+    assert calls == []
+    assert outbox.outbox_process(message.pk, claimant="t-1") is True  # the redelivery
+    row = OutboxMessage.objects.get(pk=message.pk)
+    assert calls == [{"n": 4}] and row.attempts == 2 and row.claimed_by == ""
+    assert outbox.outbox_process(message.pk, claimant="t-1") is False  # done: no second run
+    assert timedelta(seconds=600) < outbox.CLAIM_LEASE  # longer than the task time limit

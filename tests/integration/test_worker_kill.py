@@ -1,18 +1,19 @@
 """A Celery worker killed (SIGKILL) in the middle of the acceptance check loses no
 application and processes it exactly once: the database rolls the half-done transaction back,
-the broker redelivers the unacknowledged message (acks_late, reject_on_worker_lost) and the
-outbox relay runs the check once the claim's lease has run out."""
+the broker redelivers the unacknowledged message (acks_late, reject_on_worker_lost) under the
+same task id, and that redelivery takes over the outbox claim the dead worker held at once,
+without waiting for the claim's lease to run out."""
 
 import os
 import re
 import signal
+from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from accreditation.models import Application, ApplicationTransition, Finding, OutboxMessage
+from accreditation.outbox import CLAIM_LEASE
 from accreditation.services import TOPIC_ACCEPTANCE
-from accreditation.tasks import outbox_relay_task
 from tests.accreditation.conftest import answer_all
 from tests.conftest import client_for
 from tests.factories import ApplicationFactory
@@ -61,22 +62,18 @@ def test_a_worker_killed_mid_acceptance_check_loses_nothing_and_runs_it_once(
     assert message.processed_at is None and message.attempts == 1  # claimed, then lost
 
     second = start_worker("second", **hooks)
-    # The broker hands the unacknowledged message to the new worker; the claim's lease is
-    # still running, so it does not run the check a second time alongside a possibly live one.
-    wait_for(
-        lambda: f"outbox_process[{task_id}] succeeded" in second.log(),
-        timeout=40,
-        what="the broker to redeliver the killed task",
-    )
-    assert Application.objects.get(pk=application.pk).status == "SUBMITTED"
-
-    # The lease runs out (5 minutes in production) and the beat relay picks the row up.
-    OutboxMessage.objects.filter(pk=message.pk).update(available_at=timezone.now())
-    outbox_relay_task.delay()
+    # The broker hands the unacknowledged task to the new worker; the same task id takes the
+    # dead worker's claim over and runs the check, long before the lease would run out.
     wait_for(
         lambda: Finding.objects.filter(application=application, automated=True).count() == 3,
         timeout=40,
-        what="the relayed acceptance and examination checks",
+        what="the redelivered task to run the acceptance and examination checks",
+    )
+    assert timedelta(seconds=40) < CLAIM_LEASE  # so the wait above did not outlast the lease
+    wait_for(
+        lambda: f"outbox_process[{task_id}] succeeded" in second.log(),
+        timeout=10,
+        what="the log line of the redelivered task (the same id) finishing",
     )
 
     application.refresh_from_db()
