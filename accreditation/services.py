@@ -208,6 +208,22 @@ _MAGIC = {
 }
 
 
+def document_read_record(*, document: Document, actor) -> None:
+    """A questionnaire document is about to be read: an audit event (a sensitive read, like a
+    state change), so who has seen a company's security plan or accounts is on the record."""
+    audit_record(
+        actor=actor,
+        action="document.read",
+        target_type="document",
+        target_id=document.pk,
+        after={
+            "application": document.application_id,
+            "name": document.original_name,
+            "sha256": document.sha256,
+        },
+    )
+
+
 @transaction.atomic
 def document_upload(*, application_id: int, actor, file: UploadedFile) -> Document:
     application = lock_application(application_id)

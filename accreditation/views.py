@@ -318,6 +318,7 @@ class DocumentDownloadView(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): bytes, **ERRORS})
     def get(self, request, pk: int):
         document = selectors.document_get_for_user(request.user, pk)
+        services.document_read_record(document=document, actor=request.user)
         response = FileResponse(
             document.file.open("rb"),
             as_attachment=True,

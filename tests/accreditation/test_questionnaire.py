@@ -1,3 +1,5 @@
+import hashlib
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -154,6 +156,27 @@ def test_a_document_answers_a_document_question(owner, make_application):
     downloaded = client.get(f"/api/v1/documents/{document_id}/")
     assert downloaded.status_code == 200
     assert b"".join(downloaded.streaming_content) == PDF
+
+
+def test_every_read_of_a_document_is_on_the_audit_record(
+    owner, officer, stranger, make_application
+):
+    from accreditation.audit import audit_verify_chain
+    from accreditation.models import AuditEvent
+
+    application = make_application("DRAFT", type="AEOC")
+    document_id = upload(client_for(owner), application.pk).json()["id"]
+    assert client_for(officer).get(f"/api/v1/documents/{document_id}/").status_code == 200
+    assert client_for(owner).get(f"/api/v1/documents/{document_id}/").status_code == 200
+    assert client_for(stranger).get(f"/api/v1/documents/{document_id}/").status_code == 404
+    reads = AuditEvent.objects.filter(action="document.read", target_id=str(document_id))
+    assert [e.actor for e in reads.order_by("id")] == [officer, owner]  # not the refused one
+    assert reads.first().after == {
+        "application": application.pk,
+        "name": "policy.pdf",
+        "sha256": hashlib.sha256(PDF).hexdigest(),
+    }
+    assert audit_verify_chain() is None
 
 
 @pytest.mark.parametrize(
