@@ -5,11 +5,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accreditation.trust.urls import single_lookup
 
+from . import health
+
 urlpatterns = [
     # The trust lookups are the hot path: they resolve first, not after every other route.
     single_lookup,
     path("api/v1/trust/", include("accreditation.trust.urls")),
     path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
     path("admin/", admin.site.urls),
     path("dashboard/", include("accreditation.dashboard.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -84,3 +84,23 @@ def test_a_command_redis_refuses_is_answered_from_the_database(store, machine, a
     assert queries > 0  # the fallback answered
     after.pop("data_as_of"), before.pop("data_as_of")
     assert after == before
+
+
+def _ready():
+    from django.test import Client
+
+    response = Client().get("/health/ready")
+    return response.status_code, response.json()
+
+
+def test_health_reports_snapshots_ready_only_when_fully_built(store):
+    """/health/ready: degraded (not unavailable) while the sweep rebuilds an emptied Redis."""
+    from accreditation.trust.services import snapshots_rebuild_all
+
+    snapshots_rebuild_all()
+    status, body = _ready()
+    assert (status, body["status"]) == (200, "ok"), body
+    get_store().flush()  # Redis restarted empty: the sweep rebuilds, lookups use PostgreSQL
+    status, body = _ready()
+    assert (status, body["status"]) == (200, "degraded")
+    assert body["checks"]["trust_snapshots"]["status"] == "down"
