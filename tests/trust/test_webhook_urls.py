@@ -170,3 +170,62 @@ def test_a_redirect_is_not_followed(wf, settings):
     finally:
         target.close()
         redirecting.close()
+
+
+@pytest.fixture
+def tls_receiver(tmp_path, monkeypatch):
+    """An HTTPS receiver on loopback with a self-signed certificate for hooks.example, which
+    DNS (patched) resolves to 127.0.0.1; it records the server name the client asked for."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if not shutil.which("openssl"):
+        pytest.skip("needs the openssl command")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=hooks.example",
+         "-addext", "subjectAltName=DNS:hooks.example"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    receiver = Receiver()
+    server_names = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+    receiver.server.socket = context.wrap_socket(receiver.server.socket, server_side=True)
+    monkeypatch.setattr(
+        delivery, "resolve", lambda host, port: [("127.0.0.1", port)]
+    )  # hooks.example → loopback
+    services.webhook_subscription_create(
+        name="engine", url=f"https://hooks.example:{receiver.port}/hook", secret="s" * 32
+    )
+    yield receiver, server_names, cert
+    receiver.close()
+
+
+def test_https_verifies_the_certificate_for_the_urls_host(wf, settings, tls_receiver):
+    settings.TRUST_WEBHOOK_ALLOWED_HOSTS = ["hooks.example"]
+    receiver, server_names, _ = tls_receiver
+    wf.register(eori="DE700000000004")
+    trust_webhook_retry_task()
+    sent = WebhookDelivery.objects.get()
+    assert sent.status == "PENDING" and "CERTIFICATE_VERIFY_FAILED" in sent.last_error
+    assert receiver.received == []
+    assert server_names == ["hooks.example"]  # asked for by name, though connected by address
+
+
+def test_https_to_a_trusted_certificate_is_delivered(wf, settings, tls_receiver, monkeypatch):
+    import ssl
+
+    settings.TRUST_WEBHOOK_ALLOWED_HOSTS = ["hooks.example"]
+    receiver, server_names, cert = tls_receiver
+    trusting = ssl.create_default_context(cafile=cert)  # as if a CA the system trusts signed it
+    monkeypatch.setattr(delivery.ssl, "create_default_context", lambda: trusting)
+    wf.register(eori="DE700000000005")
+    trust_webhook_retry_task()
+    sent = WebhookDelivery.objects.get()
+    assert sent.status == "DELIVERED", sent.last_error
+    assert receiver.received == [f"hooks.example:{receiver.port}"]
+    assert server_names == ["hooks.example"]
