@@ -4,12 +4,14 @@ DRF's built-in throttles read a list, append and write it back, which races unde
 lets bursts through; this one counts with a single atomic increment per request.
 """
 
+import functools
 import hashlib
 import logging
 import threading
 import time
 
 from django.core.cache import cache
+from django.http import HttpResponse
 from rest_framework.throttling import BaseThrottle
 
 _PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
@@ -94,15 +96,44 @@ class LoginThrottle(AtomicRateThrottle):
     scope = "login"
 
     def get_idents(self, request, view) -> list[str]:
-        idents = [f"ip:{self.get_ident(request)}"]
         data = getattr(request, "data", None)
         # The body may be any JSON (a list, a string): the view refuses it with a 400.
         username = data.get("username") if isinstance(data, dict) else None
+        return self.idents_for(request, username)
+
+    def idents_for(self, request, username: object) -> list[str]:
+        idents = [f"ip:{self.get_ident(request)}"]
         if isinstance(username, str) and username:
             # Hashed: whatever was typed becomes a short, safe cache key.
             digest = hashlib.sha256(username.lower().encode("utf-8", "replace")).hexdigest()
             idents.append(f"user:{digest[:32]}")
         return idents
+
+
+def throttled_login(view):
+    """A sign-in form (the admin's, the portal's) under LOGIN_THROTTLE_RATE: each POST counts
+    against the client address and the username tried, in the same windows as the API's token
+    login, so a second door does not open a second budget. Over it: 429 with Retry-After."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method == "POST":
+            throttle = LoginThrottle()
+            wait = None
+            for ident in throttle.idents_for(request, request.POST.get("username")):
+                over = hit(f"{throttle.scope}:{ident}", throttle.get_rate())
+                if over is not None:
+                    wait = max(over, wait or 0)
+            if wait is not None:
+                return HttpResponse(
+                    f"<!doctype html><title>Too many attempts</title><p>Too many sign-in "
+                    f"attempts. Try again in {wait} seconds.</p>",
+                    status=429,
+                    headers={"Retry-After": str(wait)},
+                )
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 class RegisterThrottle(AtomicRateThrottle):

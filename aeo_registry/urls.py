@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accreditation.trust.urls import single_lookup
 
 from . import health
+from .throttling import throttled_login
 
 urlpatterns = [
     # The trust lookups are the hot path: they resolve first, not after every other route.
@@ -14,8 +15,10 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
+    path("admin/login/", throttled_login(admin.site.login)),
     path("admin/", admin.site.urls),
     path("dashboard/", include("accreditation.dashboard.urls")),
+    path("portal/", include("accreditation.portal.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api-auth/", include("rest_framework.urls")),

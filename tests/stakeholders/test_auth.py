@@ -108,6 +108,24 @@ def test_login_throttle_counts_per_username_across_addresses(owner, settings):
     assert response.status_code == 429
 
 
+@pytest.mark.parametrize("form", ["/admin/login/", "/portal/login/"])
+def test_sign_in_forms_share_the_login_budget_per_username(api, officer, settings, form):
+    """The admin's and the portal's forms are doors too: counted with the API's token login,
+    per username across addresses, 429 with Retry-After once over."""
+    from django.test import Client
+
+    settings.LOGIN_THROTTLE_RATE = "3/min"
+    assert api.post(TOKEN, {"username": "oscar", "password": "wrong"}).status_code == 400
+    for n in range(2):
+        page = Client(REMOTE_ADDR=f"10.0.1.{n}").post(form, {"username": "oscar", "password": "x"})
+        assert page.status_code == 200  # the form again, with its error
+    refused = Client(REMOTE_ADDR="10.0.1.9").post(form, {"username": "oscar", "password": PASSWORD})
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert api.post(TOKEN, {"username": "oscar", "password": PASSWORD}).status_code == 429
+    assert Client().get(form).status_code == 200  # showing the form is not an attempt
+
+
 def test_a_token_stops_working_when_it_expires(api, owner, settings):
     token = api.post(TOKEN, {"username": "olivia", "password": PASSWORD}).json()["token"]
     client = APIClient()

@@ -1,0 +1,20 @@
+from django.contrib.auth.views import LogoutView
+from django.urls import path
+
+from aeo_registry.throttling import throttled_login
+
+from . import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.PortalOverviewView.as_view(), name="overview"),
+    path("login/", throttled_login(views.PortalLoginView.as_view()), name="login"),
+    path("logout/", LogoutView.as_view(next_page="portal:login"), name="logout"),
+    path("applications/<int:pk>/", views.PortalApplicationView.as_view(), name="application"),
+    path(
+        "authorisations/<int:pk>/",
+        views.PortalAuthorisationView.as_view(),
+        name="authorisation",
+    ),
+]

@@ -1,0 +1,227 @@
+"""The operator portal: server-rendered pages where a company's people follow their AEO
+applications and authorisations and take the steps the law gives them (submit, answer an
+information request, comment in a hearing, withdraw).
+
+Operators only see their own organisations' records (others' are 404, as in the API); customs
+staff are sent to the officer dashboard. Every action goes through the same service as the
+API, so the rules, the audit trail and the side effects are the same; a refusal (wrong status,
+missing answers) is shown on the page with the service's own message. Answering the
+questionnaire and uploading documents are done through the API (linked from the pages).
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.views import LoginView, redirect_to_login
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from rest_framework.exceptions import APIException
+
+from aeo_registry.permissions import is_officer
+from stakeholders.models import Identifier, Stakeholder
+
+from .. import selectors, services
+from ..models import HELD_TYPES, Application, Hearing
+from ..questionnaire import applicable_questions
+from ..workflow import allowed_actions
+
+OPERATOR = frozenset({"operator"})
+MAX_TEXT = 20_000
+
+
+class PortalLoginView(LoginView):
+    template_name = "portal/login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("portal:overview")
+
+
+class OperatorRequiredMixin:
+    """Signed-in operators (browser session). Others go to the portal's sign-in; customs
+    staff to the dashboard; API keys and tokens are for the API."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        keyword = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")[0].lower()
+        if keyword in ("api-key", "token"):
+            return render(
+                request,
+                "portal/forbidden.html",
+                {"reason": "The portal is for people signed in with a browser; API keys and "
+                 "tokens are for the API."},
+                status=403,
+            )  # fmt: skip
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("portal:login"))
+        if is_officer(request.user):
+            return redirect("dashboard:overview")
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+def _next_step(application: Application, now) -> tuple[str, Any] | None:
+    """What the operator is expected to do next, and by when (None: nothing, customs act)."""
+    status = application.status
+    if status == "DRAFT":
+        return "Answer the questionnaire and submit the application.", None
+    if status == "INFO_REQUESTED":
+        return "Provide the information customs asked for, then return the application.", None
+    if status == "HEARING":
+        hearing = next((h for h in application.hearings.all() if not h.closed_at), None)
+        if hearing and not hearing.responded_at:
+            return "Comment on the proposed rejection (right to be heard).", hearing.deadline
+    return None
+
+
+class PortalOverviewView(OperatorRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        now = timezone.now()
+        organisations = (
+            Stakeholder.objects.filter(memberships__user=request.user)
+            .prefetch_related(
+                "roles", Prefetch("identifiers", queryset=Identifier.objects.order_by("type"))
+            )
+            .order_by("legal_name")
+            .distinct()
+        )
+        applications = list(
+            selectors.applications_for_user(request.user).prefetch_related("hearings")
+        )
+        authorisations = list(
+            selectors.authorisations_for_user(request.user).prefetch_related(
+                Prefetch("hearings", queryset=Hearing.objects.filter(closed_at__isnull=True))
+            )
+        )
+        return render(
+            request,
+            "portal/overview.html",
+            {
+                "now": now,
+                "organisations": organisations,
+                "applications": [(a, _next_step(a, now)) for a in applications],
+                "authorisations": [
+                    (a, selectors.authorisation_statuses_at(a, now), list(a.hearings.all()))
+                    for a in authorisations
+                ],
+            },
+        )
+
+
+# The operator's steps: form field → (service, keyword for the text, message when done).
+ACTIONS: dict[str, tuple[Any, str | None, str]] = {
+    "submit": (services.application_submit, None, "Application submitted."),
+    "provide-info": (
+        services.application_provide_info,
+        "comments",
+        "Information provided; the application is back with customs.",
+    ),
+    "hearing-response": (services.hearing_respond, "comments", "Your comments are recorded."),
+    "withdraw": (services.application_withdraw, "reason", "Application withdrawn."),
+}
+
+
+class PortalApplicationView(OperatorRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        application = selectors.application_get_for_user(request.user, pk)
+        application = (
+            Application.objects.select_related("stakeholder", "profile")
+            .prefetch_related("hearings", "transitions", "answers", "documents")
+            .get(pk=application.pk)
+        )
+        questions = applicable_questions(application)
+        answered = {a.question.code for a in application.answers.select_related("question")}
+        missing = [
+            q for code, q in questions.items() if q.required and code not in answered
+        ]  # fmt: skip
+        now = timezone.now()
+        return render(
+            request,
+            "portal/application.html",
+            {
+                "now": now,
+                "application": application,
+                "next_step": _next_step(application, now),
+                "actions": allowed_actions(application.status, OPERATOR),
+                "questions": len(questions),
+                "answered": len(answered & set(questions)),
+                "missing": missing,
+                "hearings": list(application.hearings.all()),
+                "transitions": list(application.transitions.all()),
+                "documents": list(application.documents.all()),
+            },
+        )
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        application = selectors.application_get_for_user(request.user, pk)
+        name = request.POST.get("action", "")
+        if name not in ACTIONS:
+            messages.error(request, "Unknown action.")
+            return redirect("portal:application", pk=application.pk)
+        service, text_field, done = ACTIONS[name]
+        kwargs: dict[str, Any] = {"application_id": application.pk, "actor": request.user}
+        if text_field:
+            text = request.POST.get(text_field, "").strip()
+            if len(text) > MAX_TEXT:
+                messages.error(request, f"At most {MAX_TEXT} characters.")
+                return redirect("portal:application", pk=application.pk)
+            if name == "hearing-response" and not text:
+                messages.error(request, "Write your comments first.")
+                return redirect("portal:application", pk=application.pk)
+            kwargs[text_field] = text
+        try:
+            service(**kwargs)
+        except APIException as exc:
+            messages.error(request, _message(exc.detail))
+        else:
+            messages.success(request, done)
+        return redirect("portal:application", pk=application.pk)
+
+
+class PortalAuthorisationView(OperatorRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        authorisation = selectors.authorisation_get_for_user(request.user, pk)
+        now = timezone.now()
+        hearings = list(authorisation.hearings.order_by("opened_at", "id"))
+        return render(
+            request,
+            "portal/authorisation.html",
+            {
+                "now": now,
+                "authorisation": authorisation,
+                "held": HELD_TYPES[authorisation.type],
+                "statuses": selectors.authorisation_statuses_at(authorisation, now),
+                "intervals": list(authorisation.intervals.all()),
+                "hearings": hearings,
+                "open_hearing": next(
+                    (h for h in hearings if not h.closed_at and not h.responded_at), None
+                ),
+            },
+        )
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        authorisation = selectors.authorisation_get_for_user(request.user, pk)
+        comments = request.POST.get("comments", "").strip()
+        if not comments or len(comments) > MAX_TEXT:
+            messages.error(request, f"Write your comments (at most {MAX_TEXT} characters).")
+        else:
+            try:
+                services.authorisation_hearing_respond(
+                    authorisation_id=authorisation.pk, actor=request.user, comments=comments
+                )
+            except APIException as exc:
+                messages.error(request, _message(exc.detail))
+            else:
+                messages.success(request, "Your comments are recorded.")
+        return redirect("portal:authorisation", pk=authorisation.pk)
+
+
+def _message(detail: Any) -> str:
+    """A service's refusal as one sentence (a detail string, or field errors)."""
+    if isinstance(detail, dict):
+        return " ".join(f"{field}: {_message(errors)}" for field, errors in detail.items())
+    if isinstance(detail, list):
+        return " ".join(_message(m) for m in detail)
+    return str(detail)

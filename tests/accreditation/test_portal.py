@@ -1,0 +1,185 @@
+"""The operator portal: a company's people see their own applications and authorisations and
+take their steps there, through the same services as the API."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accreditation import services
+from accreditation.models import Application, ApplicationTransition, Authorisation, Hearing
+from tests.factories import ApplicationFactory, MembershipFactory, StakeholderFactory
+
+from .conftest import answer_all
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def browser(user=None, **kwargs) -> Client:
+    client = Client(**kwargs)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def page(client: Client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def test_signing_in_leads_to_the_portal(owner):
+    anonymous = Client()
+    to_login = anonymous.get("/portal/applications/1/")
+    assert to_login.status_code == 302
+    assert to_login["Location"].startswith("/portal/login/?next=/portal/applications/1/")
+    assert "Sign in" in page(anonymous, "/portal/login/")
+    wrong = anonymous.post("/portal/login/", {"username": "olivia", "password": "nope"})
+    assert wrong.status_code == 200 and "did not match" in wrong.content.decode()
+    signed_in = anonymous.post("/portal/login/", {"username": "olivia", "password": PASSWORD})
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/portal/"
+    assert "My organisations" in page(anonymous, "/portal/")
+
+
+def test_staff_go_to_the_dashboard_and_machines_are_refused(officer, api_key):
+    assert browser(officer).get("/portal/")["Location"] == "/dashboard/"
+    refused = Client().get("/portal/", HTTP_AUTHORIZATION=f"Api-Key {api_key}")
+    assert refused.status_code == 403
+
+
+def test_an_operator_sees_only_their_own(owner, stranger, make_application, other_stakeholder):
+    mine = make_application("EXAMINATION", type="AEOC")
+    theirs = ApplicationFactory(stakeholder=other_stakeholder, status="DRAFT", type="AEOS")
+    html = page(browser(owner), "/portal/")
+    assert "Alpha Trading GmbH" in html and f"/portal/applications/{mine.pk}/" in html
+    assert "Beta Logistics BV" not in html and f"/portal/applications/{theirs.pk}/" not in html
+    assert browser(owner).get(f"/portal/applications/{theirs.pk}/").status_code == 404
+    assert (
+        browser(owner)
+        .post(f"/portal/applications/{theirs.pk}/", {"action": "withdraw"})
+        .status_code
+        == 404
+    )
+    assert Application.objects.get(pk=theirs.pk).status == "DRAFT"
+
+
+def test_the_overview_takes_the_same_queries_for_two_or_six_applications(owner, make_application):
+    def queries() -> int:
+        client = browser(owner)
+        with CaptureQueriesContext(connection) as captured:
+            page(client, "/portal/")
+        return len(captured)
+
+    def another_organisation():
+        organisation = StakeholderFactory(roles=["E_VENDOR"])
+        MembershipFactory(user=owner, stakeholder=organisation)
+        return organisation
+
+    for _ in range(2):
+        make_application("HEARING", type="AEOC", stakeholder=another_organisation())
+    two = queries()
+    for _ in range(4):
+        make_application("INFO_REQUESTED", type="AEOS", stakeholder=another_organisation())
+    assert queries() == two
+
+
+def test_submitting_warns_about_missing_answers_then_submits(owner, make_application):
+    application = make_application("DRAFT", type="AEOC")
+    client = browser(owner)
+    url = f"/portal/applications/{application.pk}/"
+    html = page(client, url)
+    assert "Answer the questionnaire and submit the application." in html
+    assert "Required and not answered yet" in html and 'value="submit"' in html
+    assert "the acceptance check will not accept it" in html
+
+    answer_all(application)
+    html = page(client, url)
+    assert "Required and not answered yet" not in html
+    assert "the acceptance check will not accept it" not in html
+    done = client.post(url, {"action": "submit"}, follow=True).content.decode()
+    assert "Application submitted." in done
+    assert Application.objects.get(pk=application.pk).status == "SUBMITTED"
+    step = ApplicationTransition.objects.get(application=application)
+    assert (step.from_status, step.to_status, step.actor) == ("DRAFT", "SUBMITTED", owner)
+
+
+def test_a_step_the_status_no_longer_allows_shows_the_services_refusal(owner, make_application):
+    application = make_application("DRAFT", type="AEOC")
+    client = browser(owner)
+    url = f"/portal/applications/{application.pk}/"
+    client.post(url, {"action": "withdraw", "reason": "Not ready."})
+    assert Application.objects.get(pk=application.pk).status == "WITHDRAWN"
+    again = client.post(url, {"action": "submit"}, follow=True).content.decode()  # a stale form
+    assert 'class="msg error"' in again and "Cannot submit an application in status" in again
+    assert 'value="submit"' not in again  # no step offered any more
+    assert Application.objects.get(pk=application.pk).status == "WITHDRAWN"
+
+
+def test_answering_an_information_request(owner, make_application):
+    application = make_application("INFO_REQUESTED", type="AEOC", info_message="Send the lease.")
+    client = browser(owner)
+    url = f"/portal/applications/{application.pk}/"
+    assert "Send the lease." in page(client, url)
+    client.post(url, {"action": "provide-info", "comments": "Lease uploaded as 3.2.1."})
+    assert Application.objects.get(pk=application.pk).status == "SUBMITTED"
+
+
+def test_commenting_in_the_hearing_on_a_proposed_rejection(
+    owner, officer, make_application, committed
+):
+    application = make_application("EXAMINATION", type="AEOC")
+    committed(
+        services.application_propose,
+        application_id=application.pk,
+        actor=officer,
+        outcome="REJECT",
+        reasons="No security plan for the warehouse.",
+    )
+    client = browser(owner)
+    url = f"/portal/applications/{application.pk}/"
+    html = page(client, url)
+    assert "Comment on the proposed rejection" in html and "No security plan" in html
+    empty = client.post(url, {"action": "hearing-response", "comments": " "}, follow=True)
+    assert "Write your comments first." in empty.content.decode()
+    client.post(url, {"action": "hearing-response", "comments": "Plan attached, see 3.6.1."})
+    hearing = Hearing.objects.get(application=application)
+    assert hearing.comments == "Plan attached, see 3.6.1." and hearing.responded_by == owner
+    assert "Plan attached" in page(client, url)
+
+
+def test_a_form_without_its_csrf_token_is_refused(owner, make_application):
+    application = make_application("DRAFT", type="AEOC")
+    client = browser(owner, enforce_csrf_checks=True)
+    response = client.post(f"/portal/applications/{application.pk}/", {"action": "withdraw"})
+    assert response.status_code == 403
+    assert Application.objects.get(pk=application.pk).status == "DRAFT"
+
+
+def test_the_holder_comments_on_a_proposed_suspension(
+    owner, stranger, officer, supervisor, make_application
+):
+    application = make_application("DECISION_PROPOSED", type="AEOF")
+    services.application_decide(
+        application_id=application.pk, actor=supervisor, outcome="GRANT", reasons="ok"
+    )
+    authorisation = Authorisation.objects.get(application=application)
+    with time_machine.travel(timezone.now() + timedelta(days=6), tick=False):
+        services.authorisation_suspend(
+            authorisation_id=authorisation.pk, actor=officer, types=["AEOS"],
+            ground="CONDITIONS_NOT_MET", reason="Fences broken.",
+        )  # fmt: skip
+        client = browser(owner)
+        url = f"/portal/authorisations/{authorisation.pk}/"
+        html = page(client, url)
+        assert authorisation.number in html and "Fences broken." in html
+        assert "Proposed suspension" in page(client, "/portal/")
+        assert browser(stranger).get(url).status_code == 404
+        client.post(url, {"comments": "Repaired on Monday."})
+    hearing = Hearing.objects.get(authorisation=authorisation)
+    assert hearing.comments == "Repaired on Monday." and hearing.responded_by == owner
