@@ -13,6 +13,11 @@ urlpatterns = [
     path("logout/", LogoutView.as_view(next_page="portal:login"), name="logout"),
     path("applications/<int:pk>/", views.PortalApplicationView.as_view(), name="application"),
     path(
+        "applications/<int:pk>/questionnaire/",
+        views.PortalQuestionnaireView.as_view(),
+        name="questionnaire",
+    ),
+    path(
         "authorisations/<int:pk>/",
         views.PortalAuthorisationView.as_view(),
         name="authorisation",

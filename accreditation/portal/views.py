@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.views import LoginView, redirect_to_login
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,12 +26,14 @@ from aeo_registry.permissions import is_officer
 from stakeholders.models import Identifier, Stakeholder
 
 from .. import selectors, services
-from ..models import HELD_TYPES, Application, Hearing
-from ..questionnaire import applicable_questions
+from ..models import HELD_TYPES, Application, Hearing, QuestionKind
+from ..questionnaire import applicable_questions, applicable_sections
 from ..workflow import allowed_actions
 
 OPERATOR = frozenset({"operator"})
 MAX_TEXT = 20_000
+# What the services refuse with: the API's exceptions (409, 403) and model validation (400).
+REFUSALS = (APIException, ValidationError)
 
 
 class PortalLoginView(LoginView):
@@ -173,11 +176,114 @@ class PortalApplicationView(OperatorRequiredMixin, View):
             kwargs[text_field] = text
         try:
             service(**kwargs)
-        except APIException as exc:
-            messages.error(request, _message(exc.detail))
+        except REFUSALS as exc:
+            messages.error(request, _message(_detail(exc)))
         else:
             messages.success(request, done)
         return redirect("portal:application", pk=application.pk)
+
+
+def _form_value(question, form) -> Any:
+    """A question's answer as the form sent it, in the API's form (None: no answer). Values
+    that do not parse are passed on as typed, for the service to refuse with its message."""
+    name = f"q-{question.code}"
+    kind = question.kind
+    if kind == QuestionKind.MULTI_CHOICE:
+        return form.getlist(name) or None
+    raw = form.get(name, "").strip()
+    if raw == "":
+        return None
+    if kind == QuestionKind.BOOLEAN:
+        return {"yes": True, "no": False}.get(raw, raw)
+    if kind == QuestionKind.NUMBER:
+        for parse in (int, float):
+            try:
+                return parse(raw)
+            except ValueError:
+                continue
+        return raw
+    if kind == QuestionKind.DOCUMENT:
+        return int(raw) if raw.isdigit() else raw
+    return raw
+
+
+class PortalQuestionnaireView(OperatorRequiredMixin, View):
+    """The self-assessment questionnaire: the questions that apply to this application, by
+    section, answered in one form; documents uploaded beside it. Saved through the API's
+    service (all or nothing: one invalid answer saves none and is shown at its question)."""
+
+    def _context(self, application, values=None, errors=None) -> dict[str, Any]:
+        answers = {a.question_id: a.value for a in application.answers.all()}
+        sections = []
+        for applicable in applicable_sections(application):
+            rows = []
+            for q in applicable.questions:
+                value = values[q.code] if values is not None else answers.get(q.pk)
+                rows.append({"q": q, "value": value, "errors": (errors or {}).get(q.code, [])})
+            sections.append((applicable.section, rows))
+        return {
+            "now": timezone.now(),
+            "application": application,
+            "sections": sections,
+            "editable": "answers" in allowed_actions(application.status, OPERATOR),
+            "documents": list(application.documents.order_by("uploaded_at", "id")),
+        }
+
+    def _application(self, request: HttpRequest, pk: int) -> Application:
+        selectors.application_get_for_user(request.user, pk)
+        return Application.objects.select_related("stakeholder", "profile").get(pk=pk)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        application = self._application(request, pk)
+        return render(request, "portal/questionnaire.html", self._context(application))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        application = self._application(request, pk)
+        if "file" in request.FILES:
+            try:
+                services.document_upload(
+                    application_id=application.pk, actor=request.user, file=request.FILES["file"]
+                )
+            except REFUSALS as exc:
+                messages.error(request, _message(_detail(exc)))
+            else:
+                messages.success(request, "Document uploaded: choose it as an answer below.")
+            return redirect("portal:questionnaire", pk=application.pk)
+        current = {a.question_id: a.value for a in application.answers.all()}
+        questions = applicable_questions(application)
+        values = {code: _form_value(q, request.POST) for code, q in questions.items()}
+        changed = [
+            {"question": code, "value": value}
+            for code, value in values.items()
+            if value != current.get(questions[code].pk)
+        ]
+        if not changed:
+            messages.success(request, "Nothing changed.")
+            return redirect("portal:questionnaire", pk=application.pk)
+        try:
+            services.answers_save(
+                application_id=application.pk, actor=request.user, answers=changed
+            )
+        except REFUSALS as exc:
+            errors: dict[str, list[str]] = {}
+            detail = _detail(exc)
+            detail = detail if isinstance(detail, dict) else {}
+            for key, problems in detail.items():
+                parts = str(key).split(".")
+                if len(parts) == 3 and parts[1].isdigit():
+                    errors[changed[int(parts[1])]["question"]] = [str(p) for p in problems]
+            if not errors:
+                messages.error(request, _message(_detail(exc)))
+                return redirect("portal:questionnaire", pk=application.pk)
+            messages.error(request, "Nothing was saved: correct the answers marked below.")
+            return render(
+                request,
+                "portal/questionnaire.html",
+                self._context(application, values, errors),
+                status=400,
+            )
+        messages.success(request, f"{len(changed)} answer{'s' if len(changed) > 1 else ''} saved.")
+        return redirect("portal:questionnaire", pk=application.pk)
 
 
 class PortalAuthorisationView(OperatorRequiredMixin, View):
@@ -211,11 +317,17 @@ class PortalAuthorisationView(OperatorRequiredMixin, View):
                 services.authorisation_hearing_respond(
                     authorisation_id=authorisation.pk, actor=request.user, comments=comments
                 )
-            except APIException as exc:
-                messages.error(request, _message(exc.detail))
+            except REFUSALS as exc:
+                messages.error(request, _message(_detail(exc)))
             else:
                 messages.success(request, "Your comments are recorded.")
         return redirect("portal:authorisation", pk=authorisation.pk)
+
+
+def _detail(exc: Exception) -> Any:
+    if isinstance(exc, ValidationError):
+        return exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+    return exc.detail  # type: ignore[attr-defined]
 
 
 def _message(detail: Any) -> str:

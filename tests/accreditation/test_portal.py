@@ -183,3 +183,92 @@ def test_the_holder_comments_on_a_proposed_suspension(
         client.post(url, {"comments": "Repaired on Monday."})
     hearing = Hearing.objects.get(authorisation=authorisation)
     assert hearing.comments == "Repaired on Monday." and hearing.responded_by == owner
+
+
+def _first_of_each_kind(application) -> dict:
+    from accreditation.questionnaire import applicable_questions
+
+    by_kind: dict = {}
+    for question in applicable_questions(application).values():
+        by_kind.setdefault(question.kind, question)
+    return by_kind
+
+
+def test_the_questionnaire_is_answered_in_one_form_saving_only_what_changed(
+    owner, make_application
+):
+    from accreditation.models import Answer, AuditEvent
+
+    application = make_application("DRAFT", type="AEOF")
+    q = _first_of_each_kind(application)
+    assert {"BOOLEAN", "TEXT", "CHOICE", "DOCUMENT"} <= set(q)
+    client = browser(owner)
+    url = f"/portal/applications/{application.pk}/questionnaire/"
+    html = page(client, url)
+    assert f'name="q-{q["TEXT"].code}"' in html and "Save answers" in html
+
+    form = {f"q-{q['BOOLEAN'].code}": "yes", f"q-{q['TEXT'].code}": "  Gate log kept.  ",
+            f"q-{q['CHOICE'].code}": q["CHOICE"].choices[0]["value"]}  # fmt: skip
+    saved = client.post(url, form, follow=True).content.decode()
+    assert "3 answers saved." in saved
+    answers = Answer.objects.filter(application=application)
+    values = dict(answers.values_list("question__code", "value"))
+    assert values == {q["BOOLEAN"].code: True, q["TEXT"].code: "Gate log kept.",
+                      q["CHOICE"].code: q["CHOICE"].choices[0]["value"]}  # fmt: skip
+
+    form[f"q-{q['TEXT'].code}"] = "Gate log kept."  # unchanged once cleaned
+    form[f"q-{q['BOOLEAN'].code}"] = ""  # cleared
+    assert "1 answer saved." in client.post(url, form, follow=True).content.decode()
+    assert not Answer.objects.filter(question=q["BOOLEAN"]).exists()
+    last = AuditEvent.objects.filter(action="application.answers").latest("id")
+    assert last.after == {"questions": [q["BOOLEAN"].code]} and last.actor == owner
+
+
+def test_one_invalid_answer_saves_none_and_is_shown_at_its_question(owner, make_application):
+    from accreditation.models import Answer
+
+    application = make_application("DRAFT", type="AEOF")
+    q = _first_of_each_kind(application)
+    url = f"/portal/applications/{application.pk}/questionnaire/"
+    bad = {f"q-{q['TEXT'].code}": "Fine.", f"q-{q['DOCUMENT'].code}": "999999"}
+    response = browser(owner).post(url, bad)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Nothing was saved" in html and "No document with this id on this application." in html
+    assert "Fine." in html  # what was typed is kept
+    assert not Answer.objects.filter(application=application).exists()
+
+
+def test_a_document_is_uploaded_then_chosen_as_an_answer(owner, make_application):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accreditation.models import Answer, Document
+
+    from .conftest import PDF
+
+    application = make_application("DRAFT", type="AEOF")
+    question = _first_of_each_kind(application)["DOCUMENT"]
+    client = browser(owner)
+    url = f"/portal/applications/{application.pk}/questionnaire/"
+    refused = client.post(url, {"file": SimpleUploadedFile("run.exe", b"MZ")}, follow=True)
+    assert "not accepted" in refused.content.decode()
+    uploaded = client.post(url, {"file": SimpleUploadedFile("plan.pdf", PDF)}, follow=True)
+    assert "Document uploaded" in uploaded.content.decode()
+    document = Document.objects.get(application=application)
+    assert f'<option value="{document.pk}">plan.pdf</option>' in uploaded.content.decode()
+    client.post(url, {f"q-{question.code}": str(document.pk)})
+    assert Answer.objects.get(application=application, question=question).value == document.pk
+
+
+def test_after_submission_the_questionnaire_is_read_only(owner, stranger, make_application):
+    from accreditation.models import Answer
+
+    application = make_application("EXAMINATION", type="AEOC")
+    q = _first_of_each_kind(application)
+    url = f"/portal/applications/{application.pk}/questionnaire/"
+    html = page(browser(owner), url)
+    assert "read-only" in html and "Save answers" not in html
+    response = browser(owner).post(url, {f"q-{q['TEXT'].code}": "Late change."}, follow=True)
+    assert 'class="msg error"' in response.content.decode()
+    assert not Answer.objects.filter(application=application).exists()
+    assert browser(stranger).get(url).status_code == 404
