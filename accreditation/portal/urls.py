@@ -11,6 +11,9 @@ urlpatterns = [
     path("", views.PortalOverviewView.as_view(), name="overview"),
     path("login/", throttled_login(views.PortalLoginView.as_view()), name="login"),
     path("logout/", LogoutView.as_view(next_page="portal:login"), name="logout"),
+    path("register/", views.PortalRegisterView.as_view(), name="register"),
+    path("organisations/new/", views.PortalOrganisationNewView.as_view(), name="organisation-new"),
+    path("applications/new/", views.PortalApplicationNewView.as_view(), name="application-new"),
     path("applications/<int:pk>/", views.PortalApplicationView.as_view(), name="application"),
     path(
         "applications/<int:pk>/questionnaire/",

@@ -9,9 +9,11 @@ missing answers) is shown on the page with the service's own message. Answering 
 questionnaire and uploading documents are done through the API (linked from the pages).
 """
 
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.views import LoginView, redirect_to_login
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
@@ -20,13 +22,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
+from django_countries import countries
 from rest_framework.exceptions import APIException
 
 from aeo_registry.permissions import is_officer
-from stakeholders.models import Identifier, Stakeholder
+from aeo_registry.throttling import RegisterThrottle, hit
+from stakeholders.identifiers import IdentifierType
+from stakeholders.models import Identifier, Role, Stakeholder
+from stakeholders.services import operator_register, stakeholder_create, validate_email_field
 
 from .. import selectors, services
-from ..models import HELD_TYPES, Application, Hearing, QuestionKind
+from ..models import HELD_TYPES, AeoType, Application, Hearing, QuestionKind
 from ..questionnaire import applicable_questions, applicable_sections
 from ..workflow import allowed_actions
 
@@ -42,6 +48,46 @@ class PortalLoginView(LoginView):
 
     def get_default_redirect_url(self) -> str:
         return reverse("portal:overview")
+
+
+class PortalRegisterView(View):
+    """Sign-up for a company's person (an operator account), then signed in at once."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            return redirect("portal:overview")
+        return render(request, "portal/register.html", {"form": {}, "errors": {}})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = {k: request.POST.get(k, "") for k in ("username", "email")}
+        throttle = RegisterThrottle()
+        wait = hit(f"{throttle.scope}:{throttle.get_ident(request)}", throttle.get_rate())
+        if wait is not None:
+            return HttpResponse(
+                f"Too many sign-ups from this address; try again in {wait} seconds.",
+                status=429,
+                headers={"Retry-After": str(wait)},
+            )
+        errors: dict[str, Any] = {}
+        password = request.POST.get("password", "")
+        if password != request.POST.get("password2", ""):
+            errors["password2"] = ["The two passwords differ."]
+        if not form["username"].strip():
+            errors["username"] = ["Choose a username."]
+        try:
+            validate_email_field(form["email"])
+        except ValidationError:
+            errors["email"] = ["Enter a valid e-mail address."]
+        if not errors:
+            try:
+                user = operator_register(form["username"], password, form["email"])
+            except ValidationError as exc:
+                errors = exc.message_dict
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, "Welcome. Register the organisation you act for.")
+                return redirect("portal:organisation-new")
+        return render(request, "portal/register.html", {"form": form, "errors": errors}, status=400)
 
 
 class OperatorRequiredMixin:
@@ -181,6 +227,98 @@ class PortalApplicationView(OperatorRequiredMixin, View):
         else:
             messages.success(request, done)
         return redirect("portal:application", pk=application.pk)
+
+
+ORGANISATION_FIELDS = (
+    "legal_name",
+    "trading_name",
+    "country",
+    "address",
+    "city",
+    "postal_code",
+    "contact_email",
+    "contact_phone",
+    "established_on",
+)
+IDENTIFIER_ROWS = 3
+
+
+class PortalOrganisationNewView(OperatorRequiredMixin, View):
+    """Register the organisation one acts for: its identifiers and roles; the person who
+    registers it becomes its owner (the API's service)."""
+
+    def _render(self, request, form, errors, status=200) -> HttpResponse:
+        return render(
+            request,
+            "portal/organisation_new.html",
+            {
+                "form": form,
+                "errors": errors,
+                "countries": list(countries),
+                "roles": Role.objects.order_by("name"),
+                "identifier_types": IdentifierType.choices,
+            },
+            status=status,
+        )
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        blank = {"identifiers": [{"type": "EORI", "value": ""}]
+                 + [{"type": "", "value": ""}] * (IDENTIFIER_ROWS - 1), "roles": []}  # fmt: skip
+        return self._render(request, blank, {})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form: dict[str, Any] = {k: request.POST.get(k, "").strip() for k in ORGANISATION_FIELDS}
+        form["identifiers"] = [
+            {"type": request.POST.get(f"id_type_{i}", ""),
+             "value": request.POST.get(f"id_value_{i}", "").strip()}
+            for i in range(IDENTIFIER_ROWS)
+        ]  # fmt: skip
+        form["roles"] = request.POST.getlist("roles")
+        data: dict[str, Any] = {k: v for k, v in form.items() if k in ORGANISATION_FIELDS and v}
+        data["identifiers"] = [i for i in form["identifiers"] if i["value"]]
+        data["roles"] = form["roles"]
+        data["consent_publish"] = request.POST.get("consent_publish") == "on"
+        data["consent_mra"] = request.POST.get("consent_mra") == "on"
+        form["consent_publish"], form["consent_mra"] = data["consent_publish"], data["consent_mra"]
+        if "established_on" in data:
+            try:
+                data["established_on"] = date.fromisoformat(data["established_on"])
+            except ValueError:
+                return self._render(
+                    request, form, {"established_on": ["A date as YYYY-MM-DD."]}, status=400
+                )
+        try:
+            stakeholder = stakeholder_create(request.user, data)
+        except REFUSALS as exc:
+            detail = _detail(exc)
+            errors = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+            return self._render(request, form, errors, status=400)
+        messages.success(request, f"{stakeholder.legal_name} is registered; you are its owner.")
+        return redirect("portal:overview")
+
+
+class PortalApplicationNewView(OperatorRequiredMixin, View):
+    """Start an application for one of one's organisations (the API's service)."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        try:
+            stakeholder_id = int(request.POST.get("stakeholder", ""))
+        except ValueError:
+            messages.error(request, "Choose the organisation that applies.")
+            return redirect("portal:overview")
+        aeo_type = request.POST.get("type", "")
+        if aeo_type not in AeoType.values:
+            messages.error(request, "Choose the type of authorisation: AEOC, AEOS or AEOF.")
+            return redirect("portal:overview")
+        try:
+            application = services.application_create(
+                actor=request.user, stakeholder_id=stakeholder_id, type=aeo_type
+            )
+        except REFUSALS as exc:
+            messages.error(request, _message(_detail(exc)))
+            return redirect("portal:overview")
+        messages.success(request, "Application started: answer the questionnaire, then submit.")
+        return redirect("portal:questionnaire", pk=application.pk)
 
 
 def _form_value(question, form) -> Any:

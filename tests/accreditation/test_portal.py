@@ -272,3 +272,73 @@ def test_after_submission_the_questionnaire_is_read_only(owner, stranger, make_a
     assert 'class="msg error"' in response.content.decode()
     assert not Answer.objects.filter(application=application).exists()
     assert browser(stranger).get(url).status_code == 404
+
+
+def test_a_company_onboards_through_the_portal_alone(db, settings):
+    """Create an account, register the organisation, start an application, answer, submit:
+    no API call, no staff."""
+    from accreditation.models import Answer
+    from accreditation.questionnaire import applicable_questions
+    from stakeholders.models import Membership, Stakeholder
+
+    settings.AEO_TERRITORY = ["DE"]
+    client = Client()
+    password = "Vessel-Harbour-2026!"
+    account = {"username": "newco", "email": "a@newco.example"}
+
+    def sign_up(first: str, second: str):
+        return client.post("/portal/register/", {**account, "password": first, "password2": second})
+
+    mismatch = sign_up(password, "other")
+    assert mismatch.status_code == 400 and "The two passwords differ." in mismatch.content.decode()
+    weak = sign_up("123", "123")
+    assert weak.status_code == 400 and "too short" in weak.content.decode()
+    created = sign_up(password, password)
+    assert created["Location"] == "/portal/organisations/new/"
+
+    organisation = {"legal_name": "NewCo Versand GmbH", "country": "DE", "address": "Kai 1",
+                    "city": "Bremen", "contact_email": "customs@newco.example",
+                    "id_type_0": "EORI", "id_value_0": "DE 1234-5678 9012",
+                    "roles": ["E_VENDOR", "IMPORTER"], "consent_publish": "on"}  # fmt: skip
+    bad = client.post("/portal/organisations/new/", {**organisation, "id_value_0": "XX1"})
+    assert bad.status_code == 400 and "Nothing was registered" in bad.content.decode()
+    assert 'value="NewCo Versand GmbH"' in bad.content.decode()  # what was typed is kept
+    assert not Stakeholder.objects.filter(legal_name="NewCo Versand GmbH").exists()
+    done = client.post("/portal/organisations/new/", organisation, follow=True)
+    assert "NewCo Versand GmbH is registered; you are its owner." in done.content.decode()
+    newco = Stakeholder.objects.get(legal_name="NewCo Versand GmbH")
+    assert newco.identifiers.get().value == "DE123456789012" and newco.consent_publish
+    assert Membership.objects.get(stakeholder=newco).role == "OWNER"
+
+    started = client.post("/portal/applications/new/", {"stakeholder": newco.pk, "type": "AEOS"})
+    application = Application.objects.get(stakeholder=newco)
+    assert started["Location"] == f"/portal/applications/{application.pk}/questionnaire/"
+    again = client.post(
+        "/portal/applications/new/", {"stakeholder": newco.pk, "type": "AEOC"}, follow=True
+    )
+    assert "already has an open application" in again.content.decode()
+
+    answer_all(application)  # the questionnaire form is tested above
+    assert Answer.objects.filter(application=application).count() == len(
+        applicable_questions(application)
+    )
+    client.post(f"/portal/applications/{application.pk}/", {"action": "submit"})
+    assert Application.objects.get(pk=application.pk).status == "SUBMITTED"
+
+
+def test_only_ones_own_organisation_can_apply(owner, other_stakeholder):
+    response = browser(owner).post(
+        "/portal/applications/new/", {"stakeholder": other_stakeholder.pk, "type": "AEOC"},
+        follow=True,
+    )  # fmt: skip
+    assert "No stakeholder with this id that you act for." in response.content.decode()
+    assert not Application.objects.filter(stakeholder=other_stakeholder).exists()
+
+
+def test_sign_ups_are_throttled_per_address(db, settings):
+    settings.REGISTER_THROTTLE_RATE = "2/hour"
+    client = Client()
+    for n in range(2):
+        client.post("/portal/register/", {"username": f"u{n}", "email": "x", "password": "p"})
+    refused = client.post("/portal/register/", {"username": "u9", "email": "x", "password": "p"})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
