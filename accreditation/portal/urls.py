@@ -13,6 +13,7 @@ urlpatterns = [
     path("logout/", LogoutView.as_view(next_page="portal:login"), name="logout"),
     path("register/", views.PortalRegisterView.as_view(), name="register"),
     path("organisations/new/", views.PortalOrganisationNewView.as_view(), name="organisation-new"),
+    path("organisations/<int:pk>/", views.PortalOrganisationView.as_view(), name="organisation"),
     path("applications/new/", views.PortalApplicationNewView.as_view(), name="application-new"),
     path("applications/<int:pk>/", views.PortalApplicationView.as_view(), name="application"),
     path(

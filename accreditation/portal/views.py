@@ -27,9 +27,18 @@ from rest_framework.exceptions import APIException
 
 from aeo_registry.permissions import is_officer
 from aeo_registry.throttling import RegisterThrottle, hit
-from stakeholders.identifiers import IdentifierType
-from stakeholders.models import Identifier, Role, Stakeholder
-from stakeholders.services import operator_register, stakeholder_create, validate_email_field
+from stakeholders.identifiers import IdentifierType, InvalidIdentifier, normalise
+from stakeholders.models import Identifier, RelationshipKind, Role, Stakeholder
+from stakeholders.selectors import can_manage_members, relationship_list, stakeholder_get
+from stakeholders.services import (
+    identifier_add,
+    identifier_remove,
+    membership_add,
+    operator_register,
+    relationship_create,
+    stakeholder_create,
+    validate_email_field,
+)
 
 from .. import selectors, services
 from ..models import HELD_TYPES, AeoType, Application, Hearing, QuestionKind
@@ -295,6 +304,88 @@ class PortalOrganisationNewView(OperatorRequiredMixin, View):
             return self._render(request, form, errors, status=400)
         messages.success(request, f"{stakeholder.legal_name} is registered; you are its owner.")
         return redirect("portal:overview")
+
+
+class PortalOrganisationView(OperatorRequiredMixin, View):
+    """One organisation: its facts, identifiers, declared business relationships (what the
+    consignment lookup checks) and the people who act for it; members keep the identifiers
+    and relationships, owners also the members (the API's services and rules)."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        stakeholder = stakeholder_get(request.user, pk)
+        return render(
+            request,
+            "portal/organisation.html",
+            {
+                "now": timezone.now(),
+                "organisation": stakeholder,
+                "identifiers": list(stakeholder.identifiers.order_by("type", "value")),
+                "roles": list(stakeholder.roles.order_by("name")),
+                "relationships": list(relationship_list(request.user, stakeholder)),
+                "members": list(stakeholder.memberships.select_related("user").order_by("id")),
+                "owner": can_manage_members(request.user, stakeholder),
+                "identifier_types": IdentifierType.choices,
+                "kinds": RelationshipKind.choices,
+            },
+        )
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        stakeholder = stakeholder_get(request.user, pk)
+        action = request.POST.get("action", "")
+        form = request.POST
+        try:
+            if action == "add-identifier":
+                new = {"type": form.get("type"), "value": form.get("value")}
+                identifier_add(request.user, stakeholder, new)
+                done = "Identifier added."
+            elif action == "remove-identifier":
+                identifier_remove(request.user, stakeholder, form.get("identifier"))
+                done = "Identifier removed."
+            elif action == "add-relationship":
+                target = _stakeholder_by_identifier(form.get("target_type"), form.get("target"))
+                valid_from = form.get("valid_from") or None
+                relationship_create(
+                    request.user,
+                    stakeholder,
+                    {"kind": form.get("kind"), "target": target,
+                     "valid_from": date.fromisoformat(valid_from) if valid_from else None},
+                )  # fmt: skip
+                done = "Relationship declared."
+            elif action == "add-member" and can_manage_members(request.user, stakeholder):
+                membership_add(
+                    request.user,
+                    stakeholder,
+                    {"username": form.get("username"), "role": form.get("role")},
+                )
+                done = "Member added."
+            else:
+                raise ValidationError("Unknown action.")
+        except ValueError as exc:  # a date that does not parse
+            messages.error(request, f"valid_from: {exc}")
+        except REFUSALS as exc:
+            messages.error(request, _message(_detail(exc)))
+        else:
+            messages.success(request, done)
+        return redirect("portal:organisation", pk=stakeholder.pk)
+
+
+def _stakeholder_by_identifier(id_type: Any, value: Any) -> int:
+    """The registered stakeholder a business partner's identifier names (its id), or a
+    ValidationError saying the identifier is malformed or not registered."""
+    try:
+        normalised = normalise(str(id_type or ""), value)
+    except InvalidIdentifier as exc:
+        raise ValidationError({"target": [str(exc)]}) from None
+    found = (
+        Identifier.objects.filter(type=id_type, value=normalised)
+        .values_list("stakeholder_id", flat=True)
+        .first()
+    )
+    if found is None:
+        raise ValidationError(
+            {"target": [f"No stakeholder is registered with {id_type} {normalised}."]}
+        )
+    return found
 
 
 class PortalApplicationNewView(OperatorRequiredMixin, View):

@@ -342,3 +342,57 @@ def test_sign_ups_are_throttled_per_address(db, settings):
         client.post("/portal/register/", {"username": f"u{n}", "email": "x", "password": "p"})
     refused = client.post("/portal/register/", {"username": "u9", "email": "x", "password": "p"})
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+
+
+def test_members_keep_identifiers_and_declare_relationships_by_the_partners_identifier(
+    owner, stakeholder, other_stakeholder, stranger
+):
+    from stakeholders.models import Identifier, Relationship
+
+    partner = other_stakeholder.identifiers.first()
+    client = browser(owner)
+    url = f"/portal/organisations/{stakeholder.pk}/"
+    assert "Alpha Trading GmbH" in page(client, url)
+    assert browser(stranger).get(url).status_code == 404  # not theirs
+
+    def post(**form) -> str:
+        return client.post(url, form, follow=True).content.decode()
+
+    post(action="add-identifier", type="LEI", value="529900T8BM49AURSDO55")
+    assert stakeholder.identifiers.filter(type="LEI").exists()
+    assert 'class="msg error"' in post(
+        action="add-identifier", type="LEI", value="529900T8BM49AURSDO56"
+    )
+
+    declared = post(action="add-relationship", kind="SELLS_VIA", target_type=partner.type,
+                    target=partner.value)  # fmt: skip
+    assert "Relationship declared." in declared
+    link = Relationship.objects.get(source=stakeholder)
+    assert (link.target_id, link.kind) == (other_stakeholder.pk, "SELLS_VIA")
+    assert link.created_by == owner
+    assert "Beta Logistics BV" not in declared  # partners' names stay private
+    unknown = post(action="add-relationship", kind="SELLS_VIA", target_type="EORI",
+                   target="DE999999999999")  # fmt: skip
+    assert "No stakeholder is registered with EORI DE999999999999." in unknown
+    wrong_role = post(action="add-relationship", kind="FULFILLED_BY", target_type=partner.type,
+                      target=partner.value)  # fmt: skip
+    assert "FULFILMENT_CENTRE" in wrong_role
+
+    lei = Identifier.objects.get(stakeholder=stakeholder, type="LEI")
+    post(action="remove-identifier", identifier=lei.pk)
+    assert not stakeholder.identifiers.filter(type="LEI").exists()
+
+
+def test_only_owners_add_people(owner, stakeholder, stranger):
+    from aeo_registry.permissions import OPERATOR
+    from stakeholders.models import Membership
+    from tests.factories import UserFactory
+
+    colleague = UserFactory(username="colin", groups=[OPERATOR])
+    url = f"/portal/organisations/{stakeholder.pk}/"
+    browser(owner).post(url, {"action": "add-member", "username": "colin", "role": "MEMBER"})
+    assert Membership.objects.get(user=colleague, stakeholder=stakeholder).role == "MEMBER"
+    html = page(browser(colleague), url)
+    assert 'value="add-member"' not in html
+    browser(colleague).post(url, {"action": "add-member", "username": "sam", "role": "OWNER"})
+    assert not Membership.objects.filter(user=stranger, stakeholder=stakeholder).exists()
