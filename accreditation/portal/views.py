@@ -37,6 +37,7 @@ from stakeholders.services import (
     operator_register,
     relationship_create,
     stakeholder_create,
+    stakeholder_update,
     validate_email_field,
 )
 
@@ -326,6 +327,8 @@ class PortalOrganisationView(OperatorRequiredMixin, View):
                 "owner": can_manage_members(request.user, stakeholder),
                 "identifier_types": IdentifierType.choices,
                 "kinds": RelationshipKind.choices,
+                "all_roles": Role.objects.order_by("name"),
+                "role_codes": {r.code for r in stakeholder.roles.all()},
             },
         )
 
@@ -351,6 +354,9 @@ class PortalOrganisationView(OperatorRequiredMixin, View):
                      "valid_from": date.fromisoformat(valid_from) if valid_from else None},
                 )  # fmt: skip
                 done = "Relationship declared."
+            elif action == "edit":
+                stakeholder_update(request.user, stakeholder, _edited(form))
+                done = "Saved."
             elif action == "add-member" and can_manage_members(request.user, stakeholder):
                 membership_add(
                     request.user,
@@ -367,6 +373,18 @@ class PortalOrganisationView(OperatorRequiredMixin, View):
         else:
             messages.success(request, done)
         return redirect("portal:organisation", pk=stakeholder.pk)
+
+
+EDITABLE = ("trading_name", "address", "city", "postal_code", "contact_email", "contact_phone")
+
+
+def _edited(form) -> dict[str, Any]:
+    """The organisation form as the service's PATCH: its text fields, roles and consents."""
+    data: dict[str, Any] = {name: form.get(name, "").strip() for name in EDITABLE}
+    data["roles"] = form.getlist("roles")
+    data["consent_publish"] = form.get("consent_publish") == "on"
+    data["consent_mra"] = form.get("consent_mra") == "on"
+    return data
 
 
 def _stakeholder_by_identifier(id_type: Any, value: Any) -> int:

@@ -396,3 +396,36 @@ def test_only_owners_add_people(owner, stakeholder, stranger):
     assert 'value="add-member"' not in html
     browser(colleague).post(url, {"action": "add-member", "username": "sam", "role": "OWNER"})
     assert not Membership.objects.filter(user=stranger, stakeholder=stakeholder).exists()
+
+
+def test_withdrawing_consent_in_the_portal_hides_the_status_from_partners_at_once(
+    owner, stakeholder, stranger, django_capture_on_commit_callbacks
+):
+    from tests.conftest import client_for
+
+    eori = stakeholder.identifiers.get(type="EORI").value
+    partner = client_for(stranger)  # another operator checking a business partner
+    assert "legal_name" in partner.get(f"/api/v1/trust/EORI/{eori}/").json()
+    form = {
+        "action": "edit",
+        "trading_name": "Alpha",
+        "address": "Kai 2",
+        "city": "Kiel",
+        "postal_code": "24103",
+        "contact_email": "c@alpha.example",
+        "contact_phone": "",
+        "roles": ["E_VENDOR", "IMPORTER"],
+    }  # fmt: skip  (consent boxes left unticked)
+    with django_capture_on_commit_callbacks(execute=True):  # the snapshot rebuild
+        saved = browser(owner).post(f"/portal/organisations/{stakeholder.pk}/", form, follow=True)
+    assert "Saved." in saved.content.decode()
+    stakeholder.refresh_from_db()
+    assert (stakeholder.address, stakeholder.consent_publish) == ("Kai 2", False)
+    item = partner.get(f"/api/v1/trust/EORI/{eori}/").json()
+    assert item["restricted"] is True and "legal_name" not in item
+    emptied = browser(owner).post(
+        f"/portal/organisations/{stakeholder.pk}/", {**form, "address": " "}, follow=True
+    )
+    assert 'class="msg error"' in emptied.content.decode()
+    stakeholder.refresh_from_db()
+    assert stakeholder.address == "Kai 2"
