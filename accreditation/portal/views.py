@@ -1,12 +1,12 @@
-"""The operator portal: server-rendered pages where a company's people follow their AEO
-applications and authorisations and take the steps the law gives them (submit, answer an
+"""The operator portal: server-rendered pages where a company's people register, keep their
+organisation's record (identifiers, roles, consents, relationships, people), apply for AEO
+status (questionnaire, documents, submission) and take the steps the law gives them (answer an
 information request, comment in a hearing, withdraw).
 
 Operators only see their own organisations' records (others' are 404, as in the API); customs
 staff are sent to the officer dashboard. Every action goes through the same service as the
 API, so the rules, the audit trail and the side effects are the same; a refusal (wrong status,
-missing answers) is shown on the page with the service's own message. Answering the
-questionnaire and uploading documents are done through the API (linked from the pages).
+invalid answer) is shown on the page with the service's own message.
 """
 
 from datetime import date
@@ -121,7 +121,7 @@ class OperatorRequiredMixin:
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 
-def _next_step(application: Application, now) -> tuple[str, Any] | None:
+def _next_step(application: Application) -> tuple[str, Any] | None:
     """What the operator is expected to do next, and by when (None: nothing, customs act)."""
     status = application.status
     if status == "DRAFT":
@@ -160,7 +160,7 @@ class PortalOverviewView(OperatorRequiredMixin, View):
             {
                 "now": now,
                 "organisations": organisations,
-                "applications": [(a, _next_step(a, now)) for a in applications],
+                "applications": [(a, _next_step(a)) for a in applications],
                 "authorisations": [
                     (a, selectors.authorisation_statuses_at(a, now), list(a.hearings.all()))
                     for a in authorisations
@@ -202,7 +202,7 @@ class PortalApplicationView(OperatorRequiredMixin, View):
             {
                 "now": now,
                 "application": application,
-                "next_step": _next_step(application, now),
+                "next_step": _next_step(application),
                 "actions": allowed_actions(application.status, OPERATOR),
                 "questions": len(questions),
                 "answered": len(answered & set(questions)),
