@@ -35,6 +35,13 @@ class MachineKey:
         return self.prefix
 
 
+def sends_api_credentials(request) -> bool:
+    """The request carries an API key or a token: a program's credentials, for the API; the
+    server-rendered pages (dashboard, portal) serve people signed in with a browser."""
+    keyword = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")[0].lower()
+    return keyword in ("api-key", "token")
+
+
 class _VerifiedKeyCache:
     """Keys verified recently, per process. Revocation shows within API_KEY_CACHE_SECONDS."""
 

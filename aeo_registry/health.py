@@ -42,7 +42,8 @@ def _broker() -> str | None:
         return "in-process"  # eager Celery: nothing to reach
     import redis
 
-    redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5).ping()
+    with redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5) as client:
+        client.ping()
     return None
 
 
@@ -69,13 +70,14 @@ REQUIRED = {"database"}
 
 def _run(check: Callable[[], str | None]) -> dict[str, object]:
     started = time.perf_counter()
+    status, note = "ok", None
     try:
         note = check()
     except Exception as exc:
         logger.warning("health: %s failed: %s", check.__name__, exc)
-        return {"status": "down", "ms": round((time.perf_counter() - started) * 1000, 1)}
+        status = "down"
     result: dict[str, object] = {
-        "status": "ok",
+        "status": status,
         "ms": round((time.perf_counter() - started) * 1000, 1),
     }
     if note:

@@ -17,6 +17,7 @@ from rest_framework.throttling import BaseThrottle
 _PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
 
+@functools.lru_cache(maxsize=64)  # a handful of rates, parsed on every throttled request
 def parse_rate(rate: str) -> tuple[int, int]:
     """'10/min' → (10, 60)."""
     count, _, period = rate.partition("/")
@@ -78,12 +79,17 @@ class AtomicRateThrottle(BaseThrottle):
         return [self.get_ident(request)]
 
     def allow_request(self, request, view) -> bool:
-        self._wait = None
-        for ident in self.get_idents(request, view):
-            wait = hit(f"{self.scope}:{ident}", self.get_rate())
-            if wait is not None:
-                self._wait = max(wait, self._wait or 0)
+        self._wait = self.count(self.get_idents(request, view))
         return self._wait is None
+
+    def count(self, idents: list[str]) -> int | None:
+        """Count one hit on each identity; seconds to wait if any is over the rate."""
+        wait = None
+        for ident in idents:
+            over = hit(f"{self.scope}:{ident}", self.get_rate())
+            if over is not None:
+                wait = max(over, wait or 0)
+        return wait
 
     def wait(self) -> float | None:
         return self._wait
@@ -119,11 +125,7 @@ def throttled_login(view):
     def wrapped(request, *args, **kwargs):
         if request.method == "POST":
             throttle = LoginThrottle()
-            wait = None
-            for ident in throttle.idents_for(request, request.POST.get("username")):
-                over = hit(f"{throttle.scope}:{ident}", throttle.get_rate())
-                if over is not None:
-                    wait = max(over, wait or 0)
+            wait = throttle.count(throttle.idents_for(request, request.POST.get("username")))
             if wait is not None:
                 return HttpResponse(
                     f"<!doctype html><title>Too many attempts</title><p>Too many sign-in "

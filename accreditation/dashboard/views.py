@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
+from aeo_registry.authentication import sends_api_credentials
 from aeo_registry.permissions import is_officer, is_supervisor
 from stakeholders.selectors import FieldChange, HistoryEntry, as_pk
 
@@ -34,8 +35,7 @@ class CustomsStaffRequiredMixin:
     and machine credentials get 403."""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        keyword = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")[0].lower()
-        if keyword in ("api-key", "token"):
+        if sends_api_credentials(request):
             return _forbidden(
                 request,
                 "The dashboard is for customs staff signed in with a browser session; "

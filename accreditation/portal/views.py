@@ -25,12 +25,14 @@ from django.views import View
 from django_countries import countries
 from rest_framework.exceptions import APIException
 
+from aeo_registry.authentication import sends_api_credentials
 from aeo_registry.permissions import is_officer
-from aeo_registry.throttling import RegisterThrottle, hit
+from aeo_registry.throttling import RegisterThrottle
 from stakeholders.identifiers import IdentifierType, InvalidIdentifier, normalise
 from stakeholders.models import Identifier, RelationshipKind, Role, Stakeholder
 from stakeholders.selectors import can_manage_members, relationship_list, stakeholder_get
 from stakeholders.services import (
+    STAKEHOLDER_EDITABLE_FIELDS,
     identifier_add,
     identifier_remove,
     membership_add,
@@ -71,7 +73,7 @@ class PortalRegisterView(View):
     def post(self, request: HttpRequest) -> HttpResponse:
         form = {k: request.POST.get(k, "") for k in ("username", "email")}
         throttle = RegisterThrottle()
-        wait = hit(f"{throttle.scope}:{throttle.get_ident(request)}", throttle.get_rate())
+        wait = throttle.count(throttle.get_idents(request, self))
         if wait is not None:
             return HttpResponse(
                 f"Too many sign-ups from this address; try again in {wait} seconds.",
@@ -105,8 +107,7 @@ class OperatorRequiredMixin:
     staff to the dashboard; API keys and tokens are for the API."""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        keyword = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")[0].lower()
-        if keyword in ("api-key", "token"):
+        if sends_api_credentials(request):
             return render(
                 request,
                 "portal/forbidden.html",
@@ -190,11 +191,9 @@ class PortalApplicationView(OperatorRequiredMixin, View):
             .prefetch_related("hearings", "transitions", "answers", "documents")
             .get(pk=application.pk)
         )
-        questions = applicable_questions(application)
-        answered = {a.question.code for a in application.answers.select_related("question")}
-        missing = [
-            q for code, q in questions.items() if q.required and code not in answered
-        ]  # fmt: skip
+        questions = applicable_questions(application).values()
+        answered = {a.question_id for a in application.answers.all()}
+        missing = [q for q in questions if q.required and q.pk not in answered]
         now = timezone.now()
         return render(
             request,
@@ -205,7 +204,7 @@ class PortalApplicationView(OperatorRequiredMixin, View):
                 "next_step": _next_step(application),
                 "actions": allowed_actions(application.status, OPERATOR),
                 "questions": len(questions),
-                "answered": len(answered & set(questions)),
+                "answered": sum(q.pk in answered for q in questions),
                 "missing": missing,
                 "hearings": list(application.hearings.all()),
                 "transitions": list(application.transitions.all()),
@@ -233,23 +232,15 @@ class PortalApplicationView(OperatorRequiredMixin, View):
         try:
             service(**kwargs)
         except REFUSALS as exc:
-            messages.error(request, _message(_detail(exc)))
+            messages.error(request, _refusal(exc))
         else:
             messages.success(request, done)
         return redirect("portal:application", pk=application.pk)
 
 
-ORGANISATION_FIELDS = (
-    "legal_name",
-    "trading_name",
-    "country",
-    "address",
-    "city",
-    "postal_code",
-    "contact_email",
-    "contact_phone",
-    "established_on",
-)
+# The service's editable fields: the consents are checkboxes, the rest typed text.
+CONSENTS = ("consent_publish", "consent_mra")
+ORGANISATION_FIELDS = tuple(f for f in STAKEHOLDER_EDITABLE_FIELDS if f not in CONSENTS)
 IDENTIFIER_ROWS = 3
 
 
@@ -287,9 +278,8 @@ class PortalOrganisationNewView(OperatorRequiredMixin, View):
         data: dict[str, Any] = {k: v for k, v in form.items() if k in ORGANISATION_FIELDS and v}
         data["identifiers"] = [i for i in form["identifiers"] if i["value"]]
         data["roles"] = form["roles"]
-        data["consent_publish"] = request.POST.get("consent_publish") == "on"
-        data["consent_mra"] = request.POST.get("consent_mra") == "on"
-        form["consent_publish"], form["consent_mra"] = data["consent_publish"], data["consent_mra"]
+        for consent in CONSENTS:
+            form[consent] = data[consent] = request.POST.get(consent) == "on"
         if "established_on" in data:
             try:
                 data["established_on"] = date.fromisoformat(data["established_on"])
@@ -369,21 +359,23 @@ class PortalOrganisationView(OperatorRequiredMixin, View):
         except ValueError as exc:  # a date that does not parse
             messages.error(request, f"valid_from: {exc}")
         except REFUSALS as exc:
-            messages.error(request, _message(_detail(exc)))
+            messages.error(request, _refusal(exc))
         else:
             messages.success(request, done)
         return redirect("portal:organisation", pk=stakeholder.pk)
 
 
-EDITABLE = ("trading_name", "address", "city", "postal_code", "contact_email", "contact_phone")
+# Changed on the organisation page; the legal name, country and founding date through the API.
+EDITABLE = tuple(
+    f for f in ORGANISATION_FIELDS if f not in ("legal_name", "country", "established_on")
+)
 
 
 def _edited(form) -> dict[str, Any]:
     """The organisation form as the service's PATCH: its text fields, roles and consents."""
     data: dict[str, Any] = {name: form.get(name, "").strip() for name in EDITABLE}
     data["roles"] = form.getlist("roles")
-    data["consent_publish"] = form.get("consent_publish") == "on"
-    data["consent_mra"] = form.get("consent_mra") == "on"
+    data.update({consent: form.get(consent) == "on" for consent in CONSENTS})
     return data
 
 
@@ -424,7 +416,7 @@ class PortalApplicationNewView(OperatorRequiredMixin, View):
                 actor=request.user, stakeholder_id=stakeholder_id, type=aeo_type
             )
         except REFUSALS as exc:
-            messages.error(request, _message(_detail(exc)))
+            messages.error(request, _refusal(exc))
             return redirect("portal:overview")
         messages.success(request, "Application started: answer the questionnaire, then submit.")
         return redirect("portal:questionnaire", pk=application.pk)
@@ -492,7 +484,7 @@ class PortalQuestionnaireView(OperatorRequiredMixin, View):
                     application_id=application.pk, actor=request.user, file=request.FILES["file"]
                 )
             except REFUSALS as exc:
-                messages.error(request, _message(_detail(exc)))
+                messages.error(request, _refusal(exc))
             else:
                 messages.success(request, "Document uploaded: choose it as an answer below.")
             return redirect("portal:questionnaire", pk=application.pk)
@@ -520,7 +512,7 @@ class PortalQuestionnaireView(OperatorRequiredMixin, View):
                 if len(parts) == 3 and parts[1].isdigit():
                     errors[changed[int(parts[1])]["question"]] = [str(p) for p in problems]
             if not errors:
-                messages.error(request, _message(_detail(exc)))
+                messages.error(request, _refusal(exc))
                 return redirect("portal:questionnaire", pk=application.pk)
             messages.error(request, "Nothing was saved: correct the answers marked below.")
             return render(
@@ -565,10 +557,14 @@ class PortalAuthorisationView(OperatorRequiredMixin, View):
                     authorisation_id=authorisation.pk, actor=request.user, comments=comments
                 )
             except REFUSALS as exc:
-                messages.error(request, _message(_detail(exc)))
+                messages.error(request, _refusal(exc))
             else:
                 messages.success(request, "Your comments are recorded.")
         return redirect("portal:authorisation", pk=authorisation.pk)
+
+
+def _refusal(exc: Exception) -> str:
+    return _message(_detail(exc))
 
 
 def _detail(exc: Exception) -> Any:

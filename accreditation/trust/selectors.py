@@ -95,11 +95,8 @@ class _LocalWindowCounter:
 local_counter = _LocalWindowCounter()
 
 
-_parse_rate = lru_cache(maxsize=64)(parse_rate)  # a handful of rates, parsed per request
-
-
 def _throttle_window(rate: str) -> tuple[int, int, int]:
-    limit, period = _parse_rate(rate)
+    limit, period = parse_rate(rate)
     now = time.time()
     window = int(now // period)
     wait = max(1, int(period - (now % period)))
@@ -142,7 +139,7 @@ def resolve(
             [redis_key(k) for k in unique],
             throttle_key=throttle_key,
             throttle_amount=amount,
-            throttle_ttl=_parse_rate(caller.rate)[1] + 1 if throttle_key else 60,
+            throttle_ttl=parse_rate(caller.rate)[1] + 1 if throttle_key else 60,
             log_entry=orjson.dumps(log_entry) if log_entry and store.queues_log else None,
         )
         values, count = result.values, result.count

@@ -60,6 +60,7 @@ def test_an_unknown_identifier_is_a_404_with_the_item(machine, holder):
     [
         ("EORI/D/", "value"),
         ("GB/DE123/", "id_type"),
+        ("eori/DE123/", "id_type"),  # no known type spelt so: the fallback route, same 400
         ("EORI/DE123/?as_of=yesterday", "as_of"),
         ("EORI/DE123/?as_of=0001-01-01T00:00:00%2B14:00", "as_of"),
     ],
