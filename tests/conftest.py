@@ -60,6 +60,29 @@ def client_for(user) -> APIClient:
     return client
 
 
+# --- permission matrices ------------------------------------------------------------------------
+
+OK = "ok"  # in a permission matrix: the role may call it (not refused, never a 5xx)
+
+
+def client_as(role: str, request, machine: APIClient) -> APIClient:
+    """The client of a matrix persona: anonymous, the API key, or a person fixture's name."""
+    if role == "anonymous":
+        return APIClient()
+    if role == "machine":
+        return machine
+    return client_for(request.getfixturevalue(role))
+
+
+def assert_answer(response, expected, refusals=(401, 403, 404, 405)) -> None:
+    """``expected`` is a status, or OK: none of ``refusals`` and no server error."""
+    if expected == OK:
+        assert response.status_code not in refusals, response.content[:300]
+        assert response.status_code < 500
+    else:
+        assert response.status_code == expected, response.content[:300]
+
+
 @pytest.fixture
 def owner(db):
     return UserFactory(username="olivia", groups=[OPERATOR])
