@@ -191,6 +191,7 @@ def _lookup(
     as_of,
     *,
     serialised: bool,
+    parsed: list[tuple[Any, Any]] | None = None,
 ) -> tuple[Any, str, str, int]:
     """Resolve, count against the caller's throttle and record the request.
 
@@ -198,7 +199,8 @@ def _lookup(
     ``serialised``.
     """
     ref = selectors.new_lookup_ref()
-    parsed = [selectors.parse_item(t, v) for t, v in requested]
+    if parsed is None:
+        parsed = [selectors.parse_item(t, v) for t, v in requested]
     entry = _log_entry(ref, endpoint, caller, as_of, parsed, requested)
     queue = settings.TRUST_LOOKUP_LOG_ASYNC
     at = as_of or timezone.now()
@@ -262,7 +264,9 @@ def trust_single_lookup(request: HttpRequest, id_type: str, value: str) -> HttpR
     if key is None:
         field = "id_type" if error and error.startswith("Unknown identifier type") else "value"
         return _invalid({field: [error]})
-    items, ref, _, found = _lookup("SINGLE", caller, [(id_type, value)], as_of, serialised=True)
+    items, ref, _, found = _lookup(
+        "SINGLE", caller, [(id_type, value)], as_of, serialised=True, parsed=[(key, None)]
+    )
     body = items[0]
     etag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
     headers = {"ETag": etag, "X-Lookup-Ref": ref, "Cache-Control": "private, no-cache"}
