@@ -145,6 +145,17 @@ def play_the_whole_life_of_an_aeof(
         actor=supervisor, reason="Remedied.",
     )  # fmt: skip
     check("reinstated")
+    proposed = commit(
+        accreditation.authorisation_suspend, authorisation_id=authorisation.pk, actor=officer,
+        types=["AEOS"], ground="CONDITIONS_NOT_MET", reason="Fences broken.",
+    )  # fmt: skip
+    assert not proposed.applied
+    check("suspension proposed, the holder to be heard")
+    commit(
+        accreditation.authorisation_withdraw_measure, authorisation_id=authorisation.pk,
+        actor=officer, reason="Repaired on site.",
+    )  # fmt: skip
+    check("proposed suspension withdrawn")
 
     registry_actions(commit, owner, stakeholder, other_stakeholder, check)
 
